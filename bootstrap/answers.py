@@ -1,0 +1,98 @@
+"""Answers for `ecsenv init`: the shape every source (answers file, wizard, existing ecsenv.yaml) is brought to,
+and the loader of an answers file with `file:line` messages. Nothing here touches AWS."""
+
+from bootstrap import validation
+from bootstrap.config import promotion_problem, EnvironmentConfig
+from bootstrap.yamldoc import check_keys, load_mapping
+
+ANSWER_KEYS = ("project", "profile", "region", "environments", "locking", "kms_key_id", "bucket", "lock_table", "tags")
+ENV_ANSWER_KEYS = {"promotes_from", "region", "account_id"}
+
+VALIDATORS = {
+    "project": validation.project_name,
+    "region": validation.region,
+    "locking": validation.locking,
+    "kms_key_id": validation.kms_key_id,
+    "bucket": validation.bucket_name,
+    "lock_table": validation.table_name,
+    "tags": validation.tags,
+}
+
+
+def chain_environments(names):
+    """Environments in the order given, each promoted from the one before it (staging -> production)."""
+    environments, previous = {}, None
+    for name in names:
+        environments[name] = {"promotes_from": previous}
+        previous = name
+    return environments
+
+
+def parse_environment_list(text):
+    names = [name.strip() for name in text.replace(",", " ").split() if name.strip()]
+    return chain_environments(names)
+
+
+def environments_problem(environments):
+    """None when the normalised environments mapping is valid, else the problem."""
+    if not environments:
+        return "at least one environment is required"
+    for name, settings in environments.items():
+        problem = validation.environment_name(name)
+        if problem:
+            return problem
+        for key in ("region",):
+            if settings.get(key) is not None and validation.region(settings[key]):
+                return validation.region(settings[key])
+        if settings.get("account_id") is not None and validation.account_id(settings["account_id"]):
+            return validation.account_id(settings["account_id"])
+    as_config = {name: EnvironmentConfig("0" * 12, "us-east-1", settings.get("promotes_from"))
+                 for name, settings in environments.items()}
+    return promotion_problem(as_config)
+
+
+def problem(key, value):
+    """Validate one answer; None when fine."""
+    if key == "environments":
+        return environments_problem(value)
+    if key == "profile":
+        return None if value is None or isinstance(value, str) and value else "profile must be a profile name"
+    validator = VALIDATORS.get(key)
+    return validator(value) if validator else None
+
+
+def load_answers(path):
+    """The answers file as a dict of the keys it gives, each validated, environments normalised."""
+    doc = load_mapping(path)
+    data = dict(doc.data)
+    check_keys(doc, data, set(ANSWER_KEYS))
+    if "environments" in data:
+        data["environments"] = _normalise_environments(doc, data["environments"])
+    for key in ("project", "region", "locking", "bucket", "lock_table", "profile"):
+        if key in data and not (isinstance(data[key], str) or key == "profile" and data[key] is None):
+            raise doc.error((key,), f"{key!r} must be a string, not {type(data[key]).__name__}")
+    if data.get("tags") is None and "tags" in data:
+        data["tags"] = {}
+    for key, value in data.items():
+        found = problem(key, value)
+        if found:
+            raise doc.error((key,), found)
+    return data
+
+
+def _normalise_environments(doc, value):
+    if isinstance(value, list):
+        for index, name in enumerate(value):
+            if not isinstance(name, str):
+                raise doc.error(("environments", index), "environment names must be strings")
+        return chain_environments(value)
+    if isinstance(value, dict):
+        environments = {}
+        for name, settings in value.items():
+            settings = settings or {}
+            if not isinstance(settings, dict):
+                raise doc.error(("environments", name), f"environment {name!r} must be a mapping")
+            check_keys(doc, settings, ENV_ANSWER_KEYS, ("environments", name))
+            environments[name] = dict(settings)
+        return environments
+    raise doc.error(("environments",), "'environments' must be a list of names or a mapping of name: settings")

@@ -1,0 +1,94 @@
+"""boto3 sessions and clients the way the aws CLI resolves them, and AWS errors turned into ecsenv errors.
+
+boto3 itself honours AWS_PROFILE, AWS_REGION/AWS_DEFAULT_REGION and AWS_ENDPOINT_URL (and the per-service
+AWS_ENDPOINT_URL_<SERVICE>), so the embedded emulator is reached the same way as any other endpoint.
+"""
+
+from dataclasses import dataclass
+
+from bootstrap.errors import OperationFailed, UserError
+
+RETRIES = {"max_attempts": 5, "mode": "standard"}
+
+
+@dataclass(frozen=True)
+class Identity:
+    account_id: str
+    arn: str
+
+
+def available_profiles():
+    """Profiles from the shared config/credentials files (read locally; no AWS call)."""
+    import botocore.session
+
+    return sorted(botocore.session.Session().available_profiles)
+
+
+class Aws:
+    """One boto3 session (profile + region) handing out clients that share its credentials."""
+
+    def __init__(self, profile=None, region=None, endpoint_url=None, credentials=None):
+        """endpoint_url and credentials are for the embedded emulator; otherwise boto3 resolves both itself."""
+        import boto3  # imported on first use: it costs more than the rest of the CLI's start-up
+        import botocore.config
+        import botocore.exceptions
+
+        self.region = region
+        self._endpoint_url = endpoint_url
+        try:
+            self._session = boto3.session.Session(profile_name=profile or None, region_name=region or None,
+                                                  **(credentials or {}))
+        except botocore.exceptions.ProfileNotFound:
+            raise UserError(f"AWS profile {profile!r} is not configured (see `aws configure list-profiles`)") from None
+        self._client_config = botocore.config.Config(retries=RETRIES, max_pool_connections=32)
+        self._clients = {}
+
+    def client(self, service, region=None):
+        key = (service, region or self.region)
+        if key not in self._clients:
+            self._clients[key] = self._session.client(service, region_name=key[1], config=self._client_config,
+                                                      endpoint_url=self._endpoint_url)
+        return self._clients[key]
+
+    def identity(self):
+        response = call(self.client("sts").get_caller_identity)
+        return Identity(account_id=response["Account"], arn=response["Arn"])
+
+
+def error_code(exc):
+    """The AWS error code of a ClientError ("" for anything else)."""
+    return getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+
+
+def http_status(exc):
+    return getattr(exc, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode")
+
+
+def call(method, *args, **kwargs):
+    """Call a boto3 method, translating credential and connection problems into one-line ecsenv errors.
+
+    ClientErrors that callers expect (NoSuchBucket, ...) are re-raised unchanged for them to inspect."""
+    import botocore.exceptions
+
+    try:
+        return method(*args, **kwargs)
+    except botocore.exceptions.NoCredentialsError:
+        raise UserError("no AWS credentials found: set AWS_PROFILE or pass --profile, "
+                        "or use --local for the embedded emulator") from None
+    except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError) as exc:
+        raise OperationFailed(f"cannot reach AWS: {exc}") from None
+    except botocore.exceptions.ClientError as exc:
+        if error_code(exc) in ("ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId",
+                               "UnrecognizedClientException", "SignatureDoesNotMatch"):
+            raise UserError(f"AWS rejected the credentials ({error_code(exc)}): refresh them "
+                            "(for SSO: aws sso login) and try again") from None
+        raise
+
+
+def failed(action, exc):
+    """An OperationFailed naming what we tried and what AWS answered."""
+    code = error_code(exc) or type(exc).__name__
+    message = getattr(exc, "response", {}).get("Error", {}).get("Message") or str(exc)
+    if code in ("AccessDenied", "AccessDeniedException", "403"):
+        return OperationFailed(f"{action}: access denied ({message}); the caller needs that permission")
+    return OperationFailed(f"{action}: {code}: {message}")

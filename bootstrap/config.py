@@ -1,0 +1,153 @@
+"""The project config `ecsenv.yaml`: the model, loading with line-precise validation, and saving."""
+
+from dataclasses import dataclass, field
+
+import yaml
+
+from bootstrap import validation
+from bootstrap.yamldoc import check_keys, load_mapping, write_atomically
+
+CONFIG_FILE = "ecsenv.yaml"
+HEADER = ("# ecsenv project config, written by `ecsenv init`. Commit it: it holds no secrets.\n"
+          "# Edit by hand or re-run `ecsenv init`; `ecsenv init --plan` shows what the account lacks.\n")
+
+
+@dataclass
+class StateConfig:
+    account_id: str
+    region: str
+    bucket: str
+    locking: str = "both"
+    lock_table: str | None = None
+    kms_key_id: str | None = None
+    tags: dict = field(default_factory=dict)
+
+    @property
+    def uses_table(self):
+        return self.locking in ("both", "dynamodb")
+
+
+@dataclass
+class EnvironmentConfig:
+    account_id: str
+    region: str
+    promotes_from: str | None = None
+
+
+@dataclass
+class ProjectConfig:
+    project: str
+    state: StateConfig
+    environments: dict = field(default_factory=dict)  # name -> EnvironmentConfig, in promotion order
+
+    def to_dict(self):
+        state = {
+            "account_id": self.state.account_id,
+            "region": self.state.region,
+            "bucket": self.state.bucket,
+            "locking": self.state.locking,
+        }
+        if self.state.uses_table:
+            state["lock_table"] = self.state.lock_table
+        state["kms_key_id"] = self.state.kms_key_id
+        state["tags"] = dict(self.state.tags)
+        environments = {}
+        for name, env in self.environments.items():
+            entry = {"account_id": env.account_id, "region": env.region}
+            if env.promotes_from:
+                entry["promotes_from"] = env.promotes_from
+            environments[name] = entry
+        return {"project": self.project, "state": state, "environments": environments}
+
+
+STATE_KEYS = {"account_id", "region", "bucket", "locking", "lock_table", "kms_key_id", "tags"}
+ENV_KEYS = {"account_id", "region", "promotes_from"}
+
+
+def load_config(path=CONFIG_FILE):
+    doc = load_mapping(path)
+    data = doc.data
+    check_keys(doc, data, {"project", "state", "environments"})
+    for required in ("project", "state"):
+        if required not in data:
+            raise doc.error((), f"missing key {required!r}")
+    _check(doc, ("project",), validation.project_name(data["project"]))
+    state = _mapping(doc, data, "state")
+    check_keys(doc, state, STATE_KEYS, ("state",))
+    for required in ("account_id", "region", "bucket"):
+        if required not in state:
+            raise doc.error(("state",), f"missing key 'state.{required}'")
+    state_config = StateConfig(
+        account_id=state["account_id"],
+        region=state["region"],
+        bucket=state["bucket"],
+        locking=state.get("locking", "both"),
+        lock_table=state.get("lock_table"),
+        kms_key_id=state.get("kms_key_id") or None,
+        tags=state.get("tags") or {},
+    )
+    _check(doc, ("state", "account_id"), validation.account_id(state_config.account_id))
+    _check(doc, ("state", "region"), validation.region(state_config.region))
+    _check(doc, ("state", "bucket"), validation.bucket_name(state_config.bucket))
+    _check(doc, ("state", "locking"), validation.locking(state_config.locking))
+    if state_config.uses_table:
+        if state_config.lock_table is None:
+            raise doc.error(("state", "locking"),
+                            f"locking {state_config.locking!r} needs 'state.lock_table'")
+        _check(doc, ("state", "lock_table"), validation.table_name(state_config.lock_table))
+    _check(doc, ("state", "kms_key_id"), validation.kms_key_id(state_config.kms_key_id))
+    _check(doc, ("state", "tags"), validation.tags(state_config.tags))
+
+    environments = {}
+    raw_envs = data.get("environments") or {}
+    if not isinstance(raw_envs, dict):
+        raise doc.error(("environments",), "'environments' must be a mapping of name: settings")
+    for name, raw in raw_envs.items():
+        _check(doc, ("environments", name), validation.environment_name(name))
+        raw = raw or {}
+        if not isinstance(raw, dict):
+            raise doc.error(("environments", name), f"environment {name!r} must be a mapping")
+        check_keys(doc, raw, ENV_KEYS, ("environments", name))
+        env = EnvironmentConfig(
+            account_id=raw.get("account_id", state_config.account_id),
+            region=raw.get("region", state_config.region),
+            promotes_from=raw.get("promotes_from"),
+        )
+        _check(doc, ("environments", name, "account_id"), validation.account_id(env.account_id))
+        _check(doc, ("environments", name, "region"), validation.region(env.region))
+        environments[name] = env
+    _check(doc, ("environments",), promotion_problem(environments))
+    return ProjectConfig(project=data["project"], state=state_config, environments=environments)
+
+
+def promotion_problem(environments):
+    """None when every promotes_from names another, earlier environment (no cycles), else the problem."""
+    seen = set()
+    for name, env in environments.items():
+        source = env.promotes_from
+        if source is not None:
+            if source == name:
+                return f"environment {name!r} cannot promote from itself"
+            if source not in environments:
+                return f"environment {name!r} promotes from {source!r}, which is not an environment"
+            if source not in seen:
+                return f"environment {name!r} promotes from {source!r}, which must be listed before it"
+        seen.add(name)
+    return None
+
+
+def _mapping(doc, data, key):
+    value = data[key]
+    if not isinstance(value, dict):
+        raise doc.error((key,), f"{key!r} must be a mapping")
+    return value
+
+
+def _check(doc, key_path, problem):
+    if problem:
+        raise doc.error(key_path, problem)
+
+
+def save_config(config, path=CONFIG_FILE):
+    text = HEADER + yaml.safe_dump(config.to_dict(), sort_keys=False, default_flow_style=False)
+    write_atomically(path, text)

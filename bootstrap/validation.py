@@ -1,0 +1,142 @@
+"""Validators for the names and values a user types. Each returns None when the value is fine, else one sentence
+saying what is wrong, so the same rules serve the wizard (inline), the answers file and ecsenv.yaml (with a line)."""
+
+import functools
+import ipaddress
+import re
+
+PROJECT_RE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
+PROJECT_MAX = 40  # leaves room for "-tfstate-<12-digit account>" inside S3's 63 characters
+BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")
+# Reserved by S3 for access points, Object Lambda, multi-region access points and directory/table buckets.
+BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+ACCOUNT_RE = re.compile(r"^\d{12}$")
+KMS_KEY_RE = re.compile(
+    r"^("
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"  # key id
+    r"|mrk-[0-9a-f]{32}"  # multi-region key id
+    r"|alias/[A-Za-z0-9/_-]{1,250}"  # alias name
+    r"|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+)"  # key or alias ARN
+    r")$"
+)
+ENV_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+RESERVED_ENV_NAMES = ("global_aws",)
+LOCKING_MODES = ("both", "lockfile", "dynamodb")
+TAG_KEY_MAX, TAG_VALUE_MAX = 128, 256
+
+
+def project_name(value):
+    if not isinstance(value, str) or not value:
+        return "a project name is required"
+    if len(value) > PROJECT_MAX:
+        return f"project name {value!r} is {len(value)} characters long; at most {PROJECT_MAX} are allowed"
+    if not PROJECT_RE.match(value):
+        return (f"project name {value!r} must be lowercase letters, digits and hyphens, "
+                "starting with a letter and not ending with a hyphen")
+    return None
+
+
+def bucket_name(value):
+    if not isinstance(value, str) or not value:
+        return "a bucket name is required"
+    if not 3 <= len(value) <= 63:
+        return f"bucket name {value!r} is {len(value)} characters long; S3 allows 3 to 63"
+    if value != value.lower():
+        return f"bucket name {value!r} must not contain uppercase letters"
+    if not BUCKET_RE.match(value):
+        return (f"bucket name {value!r} may only contain lowercase letters, digits, dots and hyphens, "
+                "and must start and end with a letter or digit")
+    if ".." in value:
+        return f"bucket name {value!r} must not contain two adjacent dots"
+    if _looks_like_ip(value):
+        return f"bucket name {value!r} must not be formatted as an IP address"
+    for prefix in BUCKET_RESERVED_PREFIXES:
+        if value.startswith(prefix):
+            return f"bucket name {value!r} must not start with the reserved prefix {prefix!r}"
+    for suffix in BUCKET_RESERVED_SUFFIXES:
+        if value.endswith(suffix):
+            return f"bucket name {value!r} must not end with the reserved suffix {suffix!r}"
+    return None
+
+
+def _looks_like_ip(value):
+    try:
+        ipaddress.IPv4Address(value)
+        return True
+    except ValueError:
+        return False
+
+
+def table_name(value):
+    if not isinstance(value, str) or not TABLE_RE.match(value):
+        return (f"lock table name {value!r} must be 3 to 255 characters of letters, digits, "
+                "underscore, hyphen and dot")
+    return None
+
+
+def account_id(value):
+    if not isinstance(value, str) or not ACCOUNT_RE.match(value):
+        return f"account id {value!r} must be exactly 12 digits (quote it in YAML)"
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def known_regions():
+    """Every region botocore knows in the public, China and GovCloud partitions (offline, no AWS call)."""
+    import botocore.session  # imported here: costly, and only needed when a region is checked
+
+    session = botocore.session.get_session()
+    regions = set()
+    for partition in ("aws", "aws-cn", "aws-us-gov"):
+        regions.update(session.get_available_regions("s3", partition_name=partition))
+        regions.update(session.get_available_regions("dynamodb", partition_name=partition))
+    return frozenset(regions)
+
+
+def region(value):
+    if not isinstance(value, str) or not value:
+        return "a region is required"
+    if value not in known_regions():
+        return f"unknown region {value!r} (for example us-east-1, eu-west-1)"
+    return None
+
+
+def locking(value):
+    if value not in LOCKING_MODES:
+        return f"locking must be one of {', '.join(LOCKING_MODES)}, not {value!r}"
+    return None
+
+
+def kms_key_id(value):
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not KMS_KEY_RE.match(value):
+        return (f"KMS key {value!r} must be a key id, key ARN, alias/NAME or alias ARN "
+                "(leave it empty for SSE-S3)")
+    return None
+
+
+def environment_name(value):
+    if not isinstance(value, str) or not value:
+        return "an environment name is required"
+    if value in RESERVED_ENV_NAMES:
+        return f"environment name {value!r} is reserved"
+    if not ENV_NAME_RE.match(value):
+        return (f"environment name {value!r} must be lowercase letters, digits and hyphens, starting with a letter, "
+                "at most 32 characters")
+    return None
+
+
+def tags(value):
+    if not isinstance(value, dict):
+        return "tags must be a mapping of key: value"
+    for key, val in value.items():
+        if not isinstance(key, str) or not 1 <= len(key) <= TAG_KEY_MAX:
+            return f"tag key {key!r} must be a string of 1 to {TAG_KEY_MAX} characters"
+        if key.startswith("aws:"):
+            return f"tag key {key!r} uses the reserved prefix 'aws:'"
+        if not isinstance(val, str) or len(val) > TAG_VALUE_MAX:
+            return f"tag {key!r} must have a string value of at most {TAG_VALUE_MAX} characters (quote it in YAML)"
+    return None

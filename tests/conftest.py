@@ -1,0 +1,148 @@
+"""Shared fixtures: a real moto server over HTTP on 127.0.0.1 as the AWS, reset between tests, and a recorder of
+every AWS API call the code makes (with optional fault injection on the Nth write).
+
+boto3 reaches the server through its normal endpoint handling (AWS_ENDPOINT_URL); nothing is mocked in-process."""
+
+import os
+import shutil
+import socket
+import urllib.request
+
+import pytest
+
+ACCOUNT = "123456789012"
+READ_PREFIXES = ("Get", "Head", "List", "Describe")
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    from moto.server import ThreadedMotoServer
+
+    os.environ.setdefault("MOTO_ECS_SERVICE_RUNNING", "1")
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+def post(url, body=b""):
+    # text/plain: a form content type would make the server parse the body away (moto reads the raw data)
+    request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "text/plain"})
+    urllib.request.urlopen(request, timeout=10).read()
+
+
+@pytest.fixture
+def aws_env(moto_endpoint, monkeypatch, tmp_path):
+    """Point boto3 (and child processes) at the emulator with dummy credentials and no real AWS config."""
+    post(f"{moto_endpoint}/moto-api/reset-auth", b"inf")
+    post(f"{moto_endpoint}/moto-api/reset")
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    yield moto_endpoint
+    post(f"{moto_endpoint}/moto-api/reset-auth", b"inf")
+
+
+@pytest.fixture
+def boto(aws_env):
+    """boto3 clients for the test's own setup and assertions."""
+    import boto3
+
+    class Clients:
+        def __getattr__(self, service):
+            return boto3.client(service, region_name="us-east-1")
+
+        def client(self, service, region="us-east-1"):
+            return boto3.client(service, region_name=region)
+
+    return Clients()
+
+
+class InjectedFault(Exception):
+    pass
+
+
+class ApiRecorder:
+    """Every API call made through botocore, in order; can fail the Nth write instead of sending it."""
+
+    def __init__(self):
+        self.calls = []
+        self.fail_on_write = None  # 1-based index of the write call to fail
+        self._writes = 0
+
+    @staticmethod
+    def is_read(operation):
+        return operation.startswith(READ_PREFIXES)
+
+    @property
+    def writes(self):
+        return [op for op in self.calls if not self.is_read(op)]
+
+    def clear(self, fail_on_write=None):
+        self.calls.clear()
+        self._writes = 0
+        self.fail_on_write = fail_on_write
+
+    def before(self, operation):
+        self.calls.append(operation)
+        if not self.is_read(operation):
+            self._writes += 1
+            if self.fail_on_write == self._writes:
+                from botocore.exceptions import ClientError
+
+                raise ClientError({"Error": {"Code": "InternalError", "Message": "injected fault"},
+                                   "ResponseMetadata": {"HTTPStatusCode": 500}}, operation)
+
+
+@pytest.fixture
+def api_calls(monkeypatch):
+    """Record (and optionally fail) the API calls of code under test. The calls still go to the emulator."""
+    from botocore.client import BaseClient
+
+    recorder = ApiRecorder()
+    real = BaseClient._make_api_call
+
+    def recording(client, operation_name, api_params):
+        recorder.before(operation_name)
+        return real(client, operation_name, api_params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+    return recorder
+
+
+@pytest.fixture
+def project_dir(tmp_path, monkeypatch):
+    path = tmp_path / "acme"
+    path.mkdir()
+    monkeypatch.chdir(path)
+    return path
+
+
+def write_answers(directory, text, name="answers.yaml"):
+    path = directory / name
+    path.write_text(text)
+    return str(path)
+
+
+def terraform_or_skip():
+    binary = shutil.which("terraform")
+    if binary:
+        return binary
+    reason = "terraform is not on PATH"
+    if os.environ.get("ECSENV_REQUIRE_TERRAFORM"):
+        pytest.fail(f"{reason}, but ECSENV_REQUIRE_TERRAFORM is set (CI must run the terraform tests)")
+    print(f"SKIP: {reason}")
+    pytest.skip(reason)
