@@ -162,7 +162,7 @@ def cmd_init(args):
     else:
         print("Converged: the state bucket and lock table are already as specified; nothing was changed.")
     written = init_flow.write_config(config, config_path)
-    print(f"{'Wrote' if written else 'Unchanged:'} {os.path.relpath(config_path)}.")
+    print(f"{'Wrote' if written else 'Unchanged:'} {os.path.normpath(config_path)}.")
     print("Next: commit ecsenv.yaml. Every Terraform root then uses this backend "
           f"(bucket {config.state.bucket}, locking {config.state.locking}).")
     return EXIT_OK

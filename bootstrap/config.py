@@ -148,6 +148,14 @@ def _check(doc, key_path, problem):
         raise doc.error(key_path, problem)
 
 
+class _QuotingDumper(yaml.SafeDumper):
+    """Quotes all-digit strings: account ids like 012345678901 would be numbers to a YAML 1.2 reader."""
+
+
+_QuotingDumper.add_representer(str, lambda dumper, value: dumper.represent_scalar(
+    "tag:yaml.org,2002:str", value, style="'" if value.isdigit() else None))
+
+
 def save_config(config, path=CONFIG_FILE):
-    text = HEADER + yaml.safe_dump(config.to_dict(), sort_keys=False, default_flow_style=False)
+    text = HEADER + yaml.dump(config.to_dict(), Dumper=_QuotingDumper, sort_keys=False, default_flow_style=False)
     write_atomically(path, text)

@@ -3,6 +3,7 @@ every AWS API call the code makes (with optional fault injection on the Nth writ
 
 boto3 reaches the server through its normal endpoint handling (AWS_ENDPOINT_URL); nothing is mocked in-process."""
 
+import logging
 import os
 import shutil
 import socket
@@ -24,6 +25,7 @@ def _free_port():
 def moto_endpoint():
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one log line per request would bury test output
     os.environ.setdefault("MOTO_ECS_SERVICE_RUNNING", "1")
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

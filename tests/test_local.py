@@ -1,0 +1,63 @@
+"""The embedded emulator: `ecsenv local start|status|stop` as separate processes, and `--local` commands using it."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def ecsenv(project_dir, *args, env=None):
+    environment = dict(env or os.environ)
+    for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        environment.pop(name, None)  # --local must not need any of them
+    return subprocess.run([sys.executable, "-m", "bootstrap", "-C", str(project_dir), *args], env=environment,
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture
+def local_project(tmp_path):
+    project = tmp_path / "acme"
+    project.mkdir()
+    yield project
+    ecsenv(project, "local", "stop")
+
+
+def test_local_emulator_outlives_start_and_serves_local_commands(local_project):
+    started = ecsenv(local_project, "local", "start")
+    assert started.returncode == 0, started.stderr
+    record = json.loads((local_project / ".ecsenv" / "local.json").read_text())
+    assert record["endpoint"] == f"http://127.0.0.1:{record['port']}"
+    assert record["endpoint"] in started.stdout
+    assert (local_project / ".ecsenv" / ".gitignore").read_text() == "*\n"
+
+    again = ecsenv(local_project, "local", "start")
+    assert again.returncode == 0 and "already running" in again.stdout
+
+    status = ecsenv(local_project, "local", "status")
+    assert status.returncode == 0 and record["endpoint"] in status.stdout
+
+    init = ecsenv(local_project, "--local", "init", "--yes")
+    assert init.returncode == 0, init.stderr
+    assert "AWS account 123456789012" in init.stdout and f"Wrote {local_project}/ecsenv.yaml" in init.stdout
+    plan = ecsenv(local_project, "init", "--plan", "--local")  # the option also works after the command
+    assert plan.returncode == 0 and "Converged" in plan.stdout
+
+    stopped = ecsenv(local_project, "local", "stop")
+    assert stopped.returncode == 0 and "stopped" in stopped.stdout
+    assert not (local_project / ".ecsenv" / "local.json").exists()
+    after = ecsenv(local_project, "local", "status")
+    assert after.returncode == 3 and "No local AWS emulator" in after.stdout
+
+
+def test_local_command_without_a_running_emulator_says_how_to_start_it(local_project):
+    result = ecsenv(local_project, "--local", "init", "--yes")
+    assert result.returncode == 2
+    assert "ecsenv local start" in result.stderr and "Traceback" not in result.stderr
+    assert not (local_project / "ecsenv.yaml").exists()
+
+
+def test_stop_without_an_emulator_is_harmless(local_project):
+    result = ecsenv(local_project, "local", "stop")
+    assert result.returncode == 0 and "No local AWS emulator was running" in result.stdout
