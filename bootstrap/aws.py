@@ -4,6 +4,7 @@ boto3 itself honours AWS_PROFILE, AWS_REGION/AWS_DEFAULT_REGION and AWS_ENDPOINT
 AWS_ENDPOINT_URL_<SERVICE>), so the embedded emulator is reached the same way as any other endpoint.
 """
 
+import threading
 from dataclasses import dataclass
 
 from bootstrap.errors import OperationFailed, UserError
@@ -42,16 +43,27 @@ class Aws:
             raise UserError(f"AWS profile {profile!r} is not configured (see `aws configure list-profiles`)") from None
         self._client_config = botocore.config.Config(retries=RETRIES, max_pool_connections=32)
         self._clients = {}
+        self._lock = threading.Lock()  # boto3 sessions are not thread-safe; the clients they make are
 
     def client(self, service, region=None):
         key = (service, region or self.region)
-        if key not in self._clients:
-            self._clients[key] = self._session.client(service, region_name=key[1], config=self._client_config,
-                                                      endpoint_url=self._endpoint_url)
-        return self._clients[key]
+        with self._lock:
+            if key not in self._clients:
+                    self._clients[key] = self._session.client(service, region_name=key[1], config=self._client_config,
+                                                          endpoint_url=self._endpoint_url)
+            return self._clients[key]
 
-    def identity(self):
-        response = call(self.client("sts").get_caller_identity)
+    def identity(self, prepare=()):
+        """The caller's account and ARN. Clients for `prepare` are built while STS answers: building a client is
+        CPU work (loading its service model), the call is network wait, so the two overlap."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        sts = self.client("sts")
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(call, sts.get_caller_identity)
+            for service in prepare:
+                self.client(service)
+            response = pending.result()
         return Identity(account_id=response["Account"], arn=response["Arn"])
 
 

@@ -456,11 +456,25 @@ def _describe_tags(tags):
 
 
 def apply_changes(aws, changes, on_step=None):
-    """Make one call per pending change that owns a call, in plan order. Returns the number of calls made."""
-    made = 0
+    """Make one call per pending change that owns a call. The bucket's and the table's steps run side by side
+    (they are independent); each resource's own steps run in plan order. Returns the number of calls made."""
+    groups = {}
     for change in changes:
-        if not change.pending or not change.operation:
-            continue
+        if change.pending and change.operation:
+            groups.setdefault(change.resource, []).append(change)
+    if not groups:
+        return 0
+    with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+        futures = [pool.submit(_apply_in_order, aws, group, on_step) for group in groups.values()]
+        outcomes = [(future.exception(), future) for future in futures]
+    for error, _ in outcomes:
+        if error:
+            raise error  # the other resource's steps were finished first, so a re-run has less left to do
+    return sum(future.result() for _, future in outcomes)
+
+
+def _apply_in_order(aws, changes, on_step):
+    for change in changes:
         if on_step:
             on_step(change)
         client = aws.client(change.service)
@@ -470,10 +484,9 @@ def apply_changes(aws, changes, on_step=None):
             raise
         except Exception as exc:  # noqa: BLE001
             raise failed(f"{change.operation.replace('_', ' ')} on {change.resource}", exc) from None
-        made += 1
         if change.service == "dynamodb" and change.operation in ("create_table", "update_table"):
             _wait_until_active(client, change.params["TableName"], response)
-    return made
+    return len(changes)
 
 
 def _wait_until_active(ddb, name, response):

@@ -135,7 +135,7 @@ def cmd_init(args):
 
     answers = wiz.fill(wizard.connection_questions(previous, project_dir))
     aws = aws_for(args, answers.get("profile"), answers["region"])
-    identity = aws.identity()
+    identity = aws.identity(prepare=("s3", "dynamodb"))
     print(f"AWS account {identity.account_id}, caller {identity.arn}, region {answers['region']}.")
     init_flow.check_same_account(previous, identity, config_path)
     if not args.plan and not wiz.confirm("Continue with this account?"):

@@ -84,15 +84,14 @@ def account_id(value):
 
 @functools.lru_cache(maxsize=1)
 def known_regions():
-    """Every region botocore knows in the public, China and GovCloud partitions (offline, no AWS call)."""
-    import botocore.session  # imported here: costly, and only needed when a region is checked
+    """Every region of every partition botocore knows, from its small partitions.json (offline, no AWS call;
+    cheaper than botocore's endpoint data, which costs a tenth of a second to load)."""
+    import importlib.resources
+    import json
 
-    session = botocore.session.get_session()
-    regions = set()
-    for partition in ("aws", "aws-cn", "aws-us-gov"):
-        regions.update(session.get_available_regions("s3", partition_name=partition))
-        regions.update(session.get_available_regions("dynamodb", partition_name=partition))
-    return frozenset(regions)
+    data = json.loads((importlib.resources.files("botocore") / "data" / "partitions.json").read_text())
+    return frozenset(region for partition in data["partitions"] for region in partition["regions"]
+                     if not region.endswith("-global"))  # "aws-global" and the like are not places
 
 
 def region(value):
