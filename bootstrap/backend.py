@@ -269,8 +269,11 @@ def _plan_bucket(desired, state):
                             ownership="BucketOwnerEnforced", policy=None, tags=dict(desired.tags))
         changes.append(Change(resource, "object ownership", "create", "absent", "BucketOwnerEnforced (on create)"))
         if desired.tags:
-            changes.append(Change(resource, "tags", "create", "absent", _describe_tags(dict(desired.tags)) +
-                                  " (on create)"))
+            # Sent on CreateBucket for tag-enforcing SCPs, and put once more: CreateBucket's Tags parameter (2025)
+            # is not honoured everywhere (S3-compatible endpoints, the emulator), and this one write is cheaper
+            # than finding out on the read-back and making a second pass.
+            add("tags", False, "absent", _describe_tags(dict(desired.tags)) + " (on create, then confirmed)",
+                "put_bucket_tagging", Tagging={"TagSet": _tag_list(desired.tags)})
 
     add("versioning", state.versioning == "Enabled", state.versioning or "never enabled", "Enabled",
         "put_bucket_versioning", VersioningConfiguration={"Status": "Enabled"})

@@ -2,7 +2,7 @@
 
 This is the one place that turns errors into messages and exit codes (DESIGN.md):
 0 done / converged, 1 an operation failed, 2 bad usage or input, 3 changes pending, 130 interrupted.
-Heavy libraries (boto3, questionary, jinja2) are imported inside the commands, so `--help` stays fast.
+Heavy libraries (botocore, questionary, jinja2) are imported inside the commands, so `--help` stays fast.
 """
 
 import argparse

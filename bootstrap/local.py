@@ -1,7 +1,7 @@
 """The embedded local AWS emulator: a moto server on 127.0.0.1 that outlives the command that started it.
 
 Its endpoint is recorded in `.ecsenv/local.json` under the project directory; `ecsenv --local ...` reads it and points
-boto3 (and terraform) at it with dummy credentials.
+botocore (and terraform) at it with dummy credentials.
 """
 
 import json

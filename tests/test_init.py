@@ -315,3 +315,35 @@ def test_a_failure_after_each_write_step_then_rerun_converges(boto, project_dir,
         code, out, err = init_yes(capsys, project_dir)
         assert code == 0 and api_calls.writes == [], f"not converged after failing write {failing_write}"
         assert not [op for op in api_calls.calls if op.startswith("Delete")]
+
+
+def test_named_profile_from_the_shared_config_files_is_used(boto, project_dir, capsys, monkeypatch, tmp_path):
+    s3 = boto.s3  # made while the environment still has the test's own credentials
+    (tmp_path / "config").write_text("[profile acme-admin]\nregion = eu-west-1\n")
+    (tmp_path / "credentials").write_text("[acme-admin]\naws_access_key_id = testing\n"
+                                          "aws_secret_access_key = testing\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    text = ANSWERS.replace("region: us-east-1\n", "region: eu-west-1\nprofile: acme-admin\n")
+    code, out, err = init_yes(capsys, project_dir, text)
+    assert code == 0, err
+    assert s3.get_bucket_location(Bucket=BUCKET)["LocationConstraint"] == "eu-west-1"
+    assert "profile" not in (project_dir / "ecsenv.yaml").read_text()  # a per-user choice, not project config
+
+
+def test_unknown_profile_is_bad_input(boto, project_dir, capsys, api_calls):
+    code, out, err = run(capsys, "init", "--profile", "nope", "--answers", write_answers(project_dir, ANSWERS),
+                         "--yes")
+    assert code == 2
+    assert "AWS profile 'nope' is not configured" in err
+    assert api_calls.calls == []
+
+
+def test_missing_credentials_are_reported_in_one_line(boto, project_dir, capsys, monkeypatch):
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    code, out, err = init_yes(capsys, project_dir)
+    assert code == 2
+    assert "no AWS credentials found" in err and "Traceback" not in err
