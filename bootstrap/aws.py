@@ -13,6 +13,15 @@ from bootstrap.errors import OperationFailed, UserError
 RETRIES = {"max_attempts": 5, "mode": "standard"}
 
 
+def partition(region):
+    """The ARN partition of a region: aws, aws-cn or aws-us-gov."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
 @dataclass(frozen=True)
 class Identity:
     account_id: str

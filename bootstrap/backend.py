@@ -11,7 +11,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from bootstrap.aws import call, error_code, failed, http_status
+from bootstrap.aws import call, error_code, failed, http_status, partition
 from bootstrap.errors import OperationFailed, UserError
 
 TLS_SID = "DenyInsecureTransport"
@@ -41,16 +41,8 @@ class DesiredBackend:
                    table=state.lock_table if state.uses_table else None,
                    kms_key_id=state.kms_key_id, tags=tuple(sorted(state.tags.items())))
 
-    @property
-    def partition(self):
-        if self.region.startswith("cn-"):
-            return "aws-cn"
-        if self.region.startswith("us-gov-"):
-            return "aws-us-gov"
-        return "aws"
-
     def tls_statement(self):
-        arn = f"arn:{self.partition}:s3:::{self.bucket}"
+        arn = f"arn:{partition(self.region)}:s3:::{self.bucket}"
         return {
             "Sid": TLS_SID,
             "Effect": "Deny",

@@ -8,6 +8,7 @@ from bootstrap import validation
 from bootstrap.yamldoc import check_keys, load_mapping, write_atomically
 
 CONFIG_FILE = "ecsenv.yaml"
+GLOBAL_ENVIRONMENT = "global_aws"  # the root that holds account-wide resources; has a state of its own
 HEADER = ("# ecsenv project config, written by `ecsenv init`. Commit it: it holds no secrets.\n"
           "# Edit by hand or re-run `ecsenv init`; `ecsenv init --plan` shows what the account lacks.\n")
 
@@ -118,6 +119,11 @@ def load_config(path=CONFIG_FILE):
         environments[name] = env
     _check(doc, ("environments",), promotion_problem(environments))
     return ProjectConfig(project=data["project"], state=state_config, environments=environments)
+
+
+def state_key(environment):
+    """Where an environment's state lives in the state bucket (its .tflock sits beside it)."""
+    return f"{environment}/terraform.tfstate"
 
 
 def promotion_problem(environments):

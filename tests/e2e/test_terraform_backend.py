@@ -30,7 +30,6 @@ def terraform(aws_env, tmp_path):
         }}
         """))
     env = dict(os.environ, TF_CLI_CONFIG_FILE=str(cli_config), TF_IN_AUTOMATION="1", NO_COLOR="1",
-               TF_DATA_DIR=str(tmp_path / "tf-data"),
                AWS_ENDPOINT_URL_S3=aws_env, AWS_ENDPOINT_URL_DYNAMODB=aws_env, AWS_ENDPOINT_URL_STS=aws_env,
                AWS_REGION="us-east-1")
 
@@ -51,9 +50,7 @@ def test_terraform_keeps_state_in_the_bootstrapped_backend_with_both_locks(terra
     # refuse terraform's (plain-HTTP, local) object access here; on AWS it only refuses non-TLS requests.
     boto.s3.delete_bucket_policy(Bucket=BUCKET)
 
-    root = project_dir / "environments" / "staging"
-    root.mkdir(parents=True)
-    (root / "main.tf").write_text(textwrap.dedent("""\
+    main_tf = textwrap.dedent("""\
         terraform {
           required_version = ">= 1.10"
           backend "s3" {}
@@ -66,18 +63,16 @@ def test_terraform_keeps_state_in_the_bootstrapped_backend_with_both_locks(terra
         output "marker" {
           value = terraform_data.marker.output
         }
-        """))
-    (root / "backend.s3.tfbackend").write_text(textwrap.dedent(f"""\
-        bucket         = "{BUCKET}"
-        key            = "{KEY}"
-        region         = "us-east-1"
-        encrypt        = true
-        use_lockfile   = true
-        dynamodb_table = "{TABLE}"
-        use_path_style = true
-        """))
+        """)
+    # Every rendered backend config initialises for real; path-style addressing is the emulator's need only.
+    for environment in ("global_aws", "staging", "production"):
+        root = project_dir / "environments" / environment
+        assert (root / "backend.s3.tfbackend").exists()
+        (root / "main.tf").write_text(main_tf)
+        terraform(root, "init", "-input=false", "-backend-config=backend.s3.tfbackend",
+                  "-backend-config=use_path_style=true")
 
-    terraform(root, "init", "-input=false", "-backend-config=backend.s3.tfbackend")
+    root = project_dir / "environments" / "staging"
     terraform(root, "apply", "-input=false", "-auto-approve")
     assert "bootstrapped" in terraform(root, "output", "-raw", "marker").stdout
 
