@@ -99,6 +99,18 @@ def build_parser():
     _global_options(policy, suppress=True)
     policy.add_argument("name")
 
+    backend_cmd = commands.add_parser("backend", help="state backend maintenance (lock migration)")
+    _global_options(backend_cmd, suppress=True)
+    backend_commands = backend_cmd.add_subparsers(dest="backend_command", metavar="ACTION", required=True)
+    migrate = backend_commands.add_parser(
+        "migrate-locking", help="move from DynamoDB locking to the S3 lockfile, safely, in two runs",
+        description="First run (locking dynamodb): switch every backend config to both locks. Second run (locking "
+                    "both): once every environment with a state has taken the S3 lockfile, switch to the lockfile "
+                    "only. Refused while the lock table holds an active lock. The table is never deleted.")
+    _global_options(migrate, suppress=True)
+    migrate.add_argument("--to", choices=("lockfile",), required=True, help="the locking mode to end with")
+    migrate.add_argument("--force", action="store_true", help="replace backend configs changed by hand")
+
     local = commands.add_parser("local", help="start, stop or show the embedded local AWS emulator",
                                 description="A moto server on 127.0.0.1 for this project, running in the "
                                             "background until stopped; its endpoint is kept in .ecsenv/local.json. "
@@ -114,7 +126,8 @@ def main(argv=None):
     if not args.command:
         parser.print_help()
         return EXIT_USAGE
-    handlers = {"init": cmd_init, "local": cmd_local, "render": cmd_render, "env": cmd_env}
+    handlers = {"init": cmd_init, "local": cmd_local, "render": cmd_render, "env": cmd_env,
+                "backend": cmd_backend}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:
@@ -283,4 +296,34 @@ def cmd_env_policy(args):
     if args.name != GLOBAL_ENVIRONMENT and args.name not in config.environments:
         raise UserError(f"{args.name!r} is not an environment (known: {', '.join(config.environments)})")
     print(json.dumps(state_access_policy(config, args.name), indent=2))
+    return EXIT_OK
+
+
+def cmd_backend(args):
+    import dataclasses
+
+    from bootstrap import display, lock_migration, render
+    from bootstrap.config import save_config
+
+    config, config_path = load_project(args)
+    if config.state.locking == "lockfile":
+        print("Locking is already the S3 lockfile only: nothing to do.")
+        return EXIT_OK
+    aws = aws_for(args, args.profile, args.region or config.state.region)
+    step = lock_migration.next_step(aws, config)
+    state = dataclasses.replace(config.state, locking=step,
+                                lock_table=config.state.lock_table if step == "both" else None)
+    updated = dataclasses.replace(config, state=state)
+    written = render.write_planned(render.plan_backend_files(updated, args.project_dir), args.force)
+    save_config(updated, config_path)
+    print(f"Locking: {config.state.locking} -> {step} in {os.path.normpath(config_path)}.")
+    print(display.format_files(written))
+    if step == "both":
+        print("Step 1 of 2 done: every run now takes both locks. In each environment run "
+              "`terraform init -reconfigure -backend-config=backend.s3.tfbackend` and a plan, then run "
+              "`ecsenv backend migrate-locking --to lockfile` again.")
+    else:
+        print("Step 2 of 2 done: Terraform now locks with the S3 lockfile only; re-initialise each environment "
+              "with `terraform init -reconfigure -backend-config=backend.s3.tfbackend`.")
+        print(lock_migration.keeping_the_table(config.state))
     return EXIT_OK

@@ -7,12 +7,14 @@ import logging
 import os
 import shutil
 import socket
+import subprocess
+import textwrap
 import urllib.request
 
 import pytest
 
 ACCOUNT = "123456789012"
-READ_PREFIXES = ("Get", "Head", "List", "Describe")
+READ_PREFIXES = ("Get", "Head", "List", "Describe", "Scan", "Query")
 
 
 def _free_port():
@@ -148,3 +150,31 @@ def terraform_or_skip():
         pytest.fail(f"{reason}, but ECSENV_REQUIRE_TERRAFORM is set (CI must run the terraform tests)")
     print(f"SKIP: {reason}")
     pytest.skip(reason)
+
+
+@pytest.fixture
+def terraform(aws_env, tmp_path):
+    """Run real terraform against the emulator: terraform(root_dir, *args, expect=exit_code)."""
+    binary = terraform_or_skip()
+    cli_config = tmp_path / "terraform.rc"
+    mirror = os.environ.get("ECSENV_TF_PROVIDER_MIRROR")
+    # Only a filesystem mirror: no registry is reachable here, so terraform never tries the network. Roots that
+    # need no provider (terraform_data is built in) work without one.
+    cli_config.write_text(textwrap.dedent(f"""\
+        provider_installation {{
+          filesystem_mirror {{
+            path = "{mirror or tmp_path / 'no-mirror'}"
+          }}
+        }}
+        """))
+    env = dict(os.environ, TF_CLI_CONFIG_FILE=str(cli_config), TF_IN_AUTOMATION="1", NO_COLOR="1",
+               AWS_ENDPOINT_URL_S3=aws_env, AWS_ENDPOINT_URL_DYNAMODB=aws_env, AWS_ENDPOINT_URL_STS=aws_env,
+               AWS_REGION="us-east-1")
+
+    def run(root, *args, expect=0):
+        result = subprocess.run([binary, f"-chdir={root}", *args], env=env, capture_output=True, text=True,
+                                timeout=300, stdin=subprocess.DEVNULL)
+        assert result.returncode == expect, f"terraform {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
+        return result
+
+    return run

@@ -1,45 +1,14 @@
 """The bootstrapped backend used by real terraform (1.10+) against the moto server: state lands under its key, and
 both locks are taken (the S3 lockfile and the DynamoDB table) as the `both` locking mode promises."""
 
-import os
-import subprocess
 import textwrap
 
-import pytest
-
 from bootstrap.cli import main
-from conftest import ACCOUNT, terraform_or_skip, write_answers
+from conftest import ACCOUNT, write_answers
 
 BUCKET = f"acme-tfstate-{ACCOUNT}"
 TABLE = "acme-tfstate-lock"
 KEY = "staging/terraform.tfstate"
-
-
-@pytest.fixture
-def terraform(aws_env, tmp_path):
-    binary = terraform_or_skip()
-    cli_config = tmp_path / "terraform.rc"
-    mirror = os.environ.get("ECSENV_TF_PROVIDER_MIRROR")
-    # Only a filesystem mirror: no registry is reachable here. This root needs no provider (terraform_data is
-    # built in); the mirror keeps terraform from ever trying the network.
-    cli_config.write_text(textwrap.dedent(f"""\
-        provider_installation {{
-          filesystem_mirror {{
-            path = "{mirror or tmp_path / 'no-mirror'}"
-          }}
-        }}
-        """))
-    env = dict(os.environ, TF_CLI_CONFIG_FILE=str(cli_config), TF_IN_AUTOMATION="1", NO_COLOR="1",
-               AWS_ENDPOINT_URL_S3=aws_env, AWS_ENDPOINT_URL_DYNAMODB=aws_env, AWS_ENDPOINT_URL_STS=aws_env,
-               AWS_REGION="us-east-1")
-
-    def run(root, *args):
-        result = subprocess.run([binary, f"-chdir={root}", *args], env=env, capture_output=True, text=True,
-                                timeout=300, stdin=subprocess.DEVNULL)
-        assert result.returncode == 0, f"terraform {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
-        return result
-
-    return run
 
 
 def test_terraform_keeps_state_in_the_bootstrapped_backend_with_both_locks(terraform, boto, project_dir, capsys):
