@@ -25,6 +25,7 @@ test: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/bench_init.py
+	$(BIN)/python bench/bench_render.py
 
 clean:
 	rm -rf $(VENV) build
