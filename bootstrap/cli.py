@@ -5,119 +5,13 @@ This is the one place that turns errors into messages and exit codes (DESIGN.md)
 Heavy libraries (botocore, questionary, jinja2) are imported inside the commands, so `--help` stays fast.
 """
 
-import argparse
 import os
 import sys
 
-from bootstrap import __version__
+from bootstrap.cli_args import build_parser
 from bootstrap.errors import EcsenvError, UserError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PENDING, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-
-DESCRIPTION = """\
-ecsenv takes an AWS account from empty to a converged ECS cluster environment.
-Start with `ecsenv init`: it creates the hardened Terraform state bucket and lock
-table (asking first) and writes ecsenv.yaml. Try it on the embedded emulator:
-  ecsenv local start && ecsenv --local init
-"""
-
-EPILOG = """\
-exit codes: 0 done or converged, 1 an AWS/terraform operation failed,
-2 bad usage or input, 3 changes pending (init --plan), 130 interrupted.
-AWS settings follow the aws CLI: --profile/AWS_PROFILE, --region/AWS_REGION/
-AWS_DEFAULT_REGION, AWS_ENDPOINT_URL.
-"""
-
-
-def _global_options(parser, suppress):
-    """The options every command takes, before or after its name (`ecsenv --local init` == `ecsenv init --local`)."""
-    default = argparse.SUPPRESS if suppress else None
-    parser.add_argument("-C", "--project-dir", metavar="DIR", default=argparse.SUPPRESS if suppress else ".",
-                        help="run as if started in DIR (where ecsenv.yaml lives)")
-    parser.add_argument("--profile", default=default, help="AWS profile (default: AWS_PROFILE or the wizard's pick)")
-    parser.add_argument("--region", default=default, help="AWS region (default: AWS_REGION / AWS_DEFAULT_REGION)")
-    parser.add_argument("--local", action="store_true", default=argparse.SUPPRESS if suppress else False,
-                        help="use this project's embedded local AWS emulator (see `ecsenv local start`)")
-
-
-def build_parser():
-    parser = argparse.ArgumentParser(prog="ecsenv", description=DESCRIPTION, epilog=EPILOG,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--version", action="version", version=f"ecsenv {__version__}")
-    _global_options(parser, suppress=False)
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    init = commands.add_parser(
-        "init", help="create or bring up to spec the state bucket and lock table, write ecsenv.yaml",
-        description="Ask the project's settings (or read them from --answers), show the caller identity, print "
-                    "the plan for the state bucket and lock table (create / change before -> after / already "
-                    "right), and apply it after you confirm. ecsenv.yaml is written only after a successful "
-                    "apply. Re-running on a converged account makes no write call.",
-        epilog="Non-interactive (stdin not a terminal, --answers or --yes): never prompts; a missing answer "
-               "is an error (exit 2) unless --yes accepts the defaults. Answers file keys: project, profile, "
-               "region, environments, locking, kms_key_id, bucket, lock_table, tags.")
-    _global_options(init, suppress=True)
-    init.add_argument("--answers", metavar="FILE", help="YAML file with the answers (no questions asked)")
-    init.add_argument("-y", "--yes", action="store_true", help="accept defaults for unanswered questions and apply "
-                      "without asking")
-    init.add_argument("--plan", action="store_true", help="only print the changes; write nothing. "
-                      "Exit 3 if changes are pending, 0 if converged")
-    init.add_argument("--force", action="store_true", help="replace generated files even if changed by hand")
-
-    render = commands.add_parser(
-        "render", help="re-render every environment's backend config from ecsenv.yaml",
-        description="Write environments/<env>/backend.s3.tfbackend (and global_aws's) from ecsenv.yaml. Only files "
-                    "whose content changes are written. A generated file that a person edited is not overwritten: "
-                    "the diff is printed and the command exits 2, unless --force.")
-    _global_options(render, suppress=True)
-    render.add_argument("--force", action="store_true", help="replace files changed by hand")
-    render.add_argument("--check", action="store_true", help="write nothing; exit 3 if any file would change")
-
-    env = commands.add_parser("env", help="add and list environments",
-                              description="Environments are directories under environments/, each one Terraform "
-                                          "root with its own state.")
-    _global_options(env, suppress=True)
-    env_commands = env.add_subparsers(dest="env_command", metavar="ACTION", required=True)
-    add = env_commands.add_parser(
-        "add", help="scaffold environments/NAME, render its backend config, add it to ecsenv.yaml",
-        description="Copy the Terraform root of --from (default: the environment it promotes from, else the first "
-                    "one with Terraform files) into environments/NAME, adjusting and marking what named the source; "
-                    "or start from a template when there is none. Then render its backend config and add it to "
-                    "ecsenv.yaml. Nothing is written if anything is wrong.")
-    _global_options(add, suppress=True)
-    add.add_argument("name", help="lowercase letters, digits and hyphens")
-    add.add_argument("--from", dest="source", metavar="ENV", help="environment to copy")
-    add.add_argument("--account", metavar="ID", help="AWS account id (default: the state account)")
-    add.add_argument("--promotes-from", metavar="ENV", help="environment whose applied SHA this one must follow")
-    listing = env_commands.add_parser("list", help="environments with their region, account and state key")
-    _global_options(listing, suppress=True)
-    listing.add_argument("--json", action="store_true", help="machine-readable output")
-    policy = env_commands.add_parser(
-        "policy", help="print the least-privilege IAM policy for one environment's state",
-        description="An IAM policy document (JSON) allowing only this environment's state key, its .tflock object, "
-                    "its lock-table items and the state KMS key: attach it to the environment's CI role.")
-    _global_options(policy, suppress=True)
-    policy.add_argument("name")
-
-    backend_cmd = commands.add_parser("backend", help="state backend maintenance (lock migration)")
-    _global_options(backend_cmd, suppress=True)
-    backend_commands = backend_cmd.add_subparsers(dest="backend_command", metavar="ACTION", required=True)
-    migrate = backend_commands.add_parser(
-        "migrate-locking", help="move from DynamoDB locking to the S3 lockfile, safely, in two runs",
-        description="First run (locking dynamodb): switch every backend config to both locks. Second run (locking "
-                    "both): once every environment with a state has taken the S3 lockfile, switch to the lockfile "
-                    "only. Refused while the lock table holds an active lock. The table is never deleted.")
-    _global_options(migrate, suppress=True)
-    migrate.add_argument("--to", choices=("lockfile",), required=True, help="the locking mode to end with")
-    migrate.add_argument("--force", action="store_true", help="replace backend configs changed by hand")
-
-    local = commands.add_parser("local", help="start, stop or show the embedded local AWS emulator",
-                                description="A moto server on 127.0.0.1 for this project, running in the "
-                                            "background until stopped; its endpoint is kept in .ecsenv/local.json. "
-                                            "Use it with `ecsenv --local COMMAND`.")
-    _global_options(local, suppress=True)
-    local.add_argument("action", choices=("start", "stop", "status"))
-    return parser
 
 
 def main(argv=None):

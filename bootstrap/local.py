@@ -63,9 +63,9 @@ def start(project_dir):
     running = status(project_dir)
     if running:
         return running, False
-    try:
-        import moto.server  # noqa: F401 - only checking that the optional extra is installed
-    except ImportError:
+    import importlib.util
+
+    if importlib.util.find_spec("moto") is None:
         raise UserError("the local emulator needs moto's server: pip install 'ecsenv[local]'") from None
     os.makedirs(os.path.join(project_dir, STATE_DIR), exist_ok=True)
     _ignore_state_dir(project_dir)

@@ -3,7 +3,6 @@
 import json
 
 import pytest
-import yaml
 
 from bootstrap.cli import main
 from bootstrap.config import EnvironmentConfig, ProjectConfig, StateConfig, load_config, save_config

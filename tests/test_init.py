@@ -133,7 +133,7 @@ def test_rerun_from_ecsenv_yaml_alone_is_converged(boto, project_dir, capsys, ap
 def test_plan_on_empty_account_lists_changes_exits_3_and_writes_nothing(boto, project_dir, capsys, api_calls):
     code, out, err = run(capsys, "init", "--answers", write_answers(project_dir, ANSWERS), "--plan")
     assert code == 3, err
-    assert f"+ bucket" in out and "+ versioning" in out and "+ point-in-time recovery" in out
+    assert "+ bucket" in out and "+ versioning" in out and "+ point-in-time recovery" in out
     assert "14 to create, 0 to change, 0 already right." in out
     assert api_calls.writes == []
     assert not (project_dir / "ecsenv.yaml").exists()

@@ -1,0 +1,108 @@
+"""The `ecsenv` argument parser: every command, its options and its help text (no behaviour here)."""
+
+import argparse
+
+from bootstrap import __version__
+
+DESCRIPTION = """\
+ecsenv takes an AWS account from empty to a converged ECS cluster environment.
+Start with `ecsenv init`: it creates the hardened Terraform state bucket and lock
+table (asking first) and writes ecsenv.yaml. Try it on the embedded emulator:
+  ecsenv local start && ecsenv --local init
+"""
+
+EPILOG = """\
+exit codes: 0 done or converged, 1 an AWS/terraform operation failed,
+2 bad usage or input, 3 changes pending (init --plan), 130 interrupted.
+AWS settings follow the aws CLI: --profile/AWS_PROFILE, --region/AWS_REGION/
+AWS_DEFAULT_REGION, AWS_ENDPOINT_URL.
+"""
+
+
+def _global_options(parser, suppress):
+    """The options every command takes, before or after its name (`ecsenv --local init` == `ecsenv init --local`)."""
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("-C", "--project-dir", metavar="DIR", default=argparse.SUPPRESS if suppress else ".",
+                        help="run as if started in DIR (where ecsenv.yaml lives)")
+    parser.add_argument("--profile", default=default, help="AWS profile (default: AWS_PROFILE or the wizard's pick)")
+    parser.add_argument("--region", default=default, help="AWS region (default: AWS_REGION / AWS_DEFAULT_REGION)")
+    parser.add_argument("--local", action="store_true", default=argparse.SUPPRESS if suppress else False,
+                        help="use this project's embedded local AWS emulator (see `ecsenv local start`)")
+
+
+def _command(subparsers, name, **kwargs):
+    """A (sub)command that also takes the global options after its name."""
+    parser = subparsers.add_parser(name, **kwargs)
+    _global_options(parser, suppress=True)
+    return parser
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="ecsenv", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"ecsenv {__version__}")
+    _global_options(parser, suppress=False)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    init = _command(
+        commands, "init", help="create or bring up to spec the state bucket and lock table, write ecsenv.yaml",
+        description="Ask the project's settings (or read them from --answers), show the caller identity, print "
+                    "the plan for the state bucket and lock table (create / change before -> after / already "
+                    "right), and apply it after you confirm. ecsenv.yaml is written only after a successful "
+                    "apply. Re-running on a converged account makes no write call.",
+        epilog="Non-interactive (stdin not a terminal, --answers or --yes): never prompts; a missing answer "
+               "is an error (exit 2) unless --yes accepts the defaults. Answers file keys: project, profile, "
+               "region, environments, locking, kms_key_id, bucket, lock_table, tags.")
+    init.add_argument("--answers", metavar="FILE", help="YAML file with the answers (no questions asked)")
+    init.add_argument("-y", "--yes", action="store_true", help="accept defaults for unanswered questions and apply "
+                      "without asking")
+    init.add_argument("--plan", action="store_true", help="only print the changes; write nothing. "
+                      "Exit 3 if changes are pending, 0 if converged")
+    init.add_argument("--force", action="store_true", help="replace generated files even if changed by hand")
+
+    render = _command(
+        commands, "render", help="re-render every environment's backend config from ecsenv.yaml",
+        description="Write environments/<env>/backend.s3.tfbackend (and global_aws's) from ecsenv.yaml. Only files "
+                    "whose content changes are written. A generated file that a person edited is not overwritten: "
+                    "the diff is printed and the command exits 2, unless --force.")
+    render.add_argument("--force", action="store_true", help="replace files changed by hand")
+    render.add_argument("--check", action="store_true", help="write nothing; exit 3 if any file would change")
+
+    env = _command(commands, "env", help="add and list environments",
+                   description="Environments are directories under environments/, each one Terraform root with its "
+                               "own state.")
+    env_commands = env.add_subparsers(dest="env_command", metavar="ACTION", required=True)
+    add = _command(
+        env_commands, "add", help="scaffold environments/NAME, render its backend config, add it to ecsenv.yaml",
+        description="Copy the Terraform root of --from (default: the environment it promotes from, else the first "
+                    "one with Terraform files) into environments/NAME, adjusting and marking what named the source; "
+                    "or start from a template when there is none. Then render its backend config and add it to "
+                    "ecsenv.yaml. Nothing is written if anything is wrong.")
+    add.add_argument("name", help="lowercase letters, digits and hyphens")
+    add.add_argument("--from", dest="source", metavar="ENV", help="environment to copy")
+    add.add_argument("--account", metavar="ID", help="AWS account id (default: the state account)")
+    add.add_argument("--promotes-from", metavar="ENV", help="environment whose applied SHA this one must follow")
+    listing = _command(env_commands, "list", help="environments with their region, account and state key")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    policy = _command(
+        env_commands, "policy", help="print the least-privilege IAM policy for one environment's state",
+        description="An IAM policy document (JSON) allowing only this environment's state key, its .tflock object, "
+                    "its lock-table items and the state KMS key: attach it to the environment's CI role.")
+    policy.add_argument("name")
+
+    backend_cmd = _command(commands, "backend", help="state backend maintenance (lock migration)")
+    backend_commands = backend_cmd.add_subparsers(dest="backend_command", metavar="ACTION", required=True)
+    migrate = _command(
+        backend_commands, "migrate-locking", help="move from DynamoDB locking to the S3 lockfile, safely, in two runs",
+        description="First run (locking dynamodb): switch every backend config to both locks. Second run (locking "
+                    "both): once every environment with a state has taken the S3 lockfile, switch to the lockfile "
+                    "only. Refused while the lock table holds an active lock. The table is never deleted.")
+    migrate.add_argument("--to", choices=("lockfile",), required=True, help="the locking mode to end with")
+    migrate.add_argument("--force", action="store_true", help="replace backend configs changed by hand")
+
+    local = _command(commands, "local", help="start, stop or show the embedded local AWS emulator",
+                                description="A moto server on 127.0.0.1 for this project, running in the "
+                                            "background until stopped; its endpoint is kept in .ecsenv/local.json. "
+                                            "Use it with `ecsenv --local COMMAND`.")
+    local.add_argument("action", choices=("start", "stop", "status"))
+    return parser
