@@ -65,7 +65,7 @@ def start(project_dir):
         return running, False
     import importlib.util
 
-    if importlib.util.find_spec("moto") is None:
+    if importlib.util.find_spec("moto") is None or importlib.util.find_spec("flask") is None:  # moto[server]
         raise UserError("the local emulator needs moto's server: pip install 'ecsenv[local]'") from None
     os.makedirs(os.path.join(project_dir, STATE_DIR), exist_ok=True)
     _ignore_state_dir(project_dir)
