@@ -89,18 +89,24 @@ def cmd_init(args):
 
     answers = wiz.fill(wizard.settings_questions(previous, identity.account_id))
     config = init_flow.build_config(answers, identity)
+    adopt = args.adopt or (interactive and not args.plan and not init_flow.adoption_written(project_dir) and
+                           wiz.confirm("Also write environments/global_aws/state_backend.tf, so Terraform takes "
+                                       "over the bucket and table (import blocks, prevent_destroy)?", default=True))
+    files = init_flow.generated_files(config, project_dir, adopt)
     desired = backend.DesiredBackend.from_state_config(config.state)
     changes = backend.plan_backend(desired, backend.read_backend(aws, desired))
     print(display.format_plan(changes, identity, config.state.region, color=display.use_color()))
+    print(display.format_files(files, planned=True))
     pending = [change for change in changes if change.pending]
+    pending += [planned for planned in files if planned.status != render.UNCHANGED]
 
     if args.plan:
-        files = render.plan_backend_files(config, project_dir)
-        print(display.format_files(files, planned=True))
-        pending += [planned for planned in files if planned.status != render.UNCHANGED]
         print("Changes pending: run `ecsenv init` to apply them." if pending else "Converged: nothing to do.")
         return EXIT_PENDING if pending else EXIT_OK
-    if pending:
+    conflicts = [planned for planned in files if planned.status in (render.EDITED, render.FOREIGN)]
+    if conflicts and not args.force:
+        raise render.RenderConflict(conflicts)  # before any change, so nothing is half done
+    if any(change.pending for change in changes):
         if not wiz.confirm("Apply these changes?"):
             print("Stopped; nothing was changed.")
             return EXIT_OK
@@ -111,9 +117,13 @@ def cmd_init(args):
         print("Converged: the state bucket and lock table are already as specified; nothing was changed.")
     written = init_flow.write_config(config, config_path)
     print(f"{'Wrote' if written else 'Unchanged:'} {os.path.normpath(config_path)}.")
-    print(display.format_files(render.write_planned(render.plan_backend_files(config, project_dir), args.force)))
+    print(display.format_files(render.write_planned(files, force=True)))
     print("Next: commit ecsenv.yaml and environments/*/backend.s3.tfbackend. Each Terraform root declares an "
           "empty `backend \"s3\" {}` and is initialised with `terraform init -backend-config=backend.s3.tfbackend`.")
+    if adopt:
+        print(f"{init_flow.adoption_path(project_dir)}: in environments/global_aws, `terraform init "
+              "-backend-config=backend.s3.tfbackend` then `terraform apply` imports the bucket and table "
+              "(N imported, 0 added, 0 changed, 0 destroyed). The file is yours from now on.")
     return EXIT_OK
 
 

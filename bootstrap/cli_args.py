@@ -59,6 +59,9 @@ def build_parser():
     init.add_argument("--plan", action="store_true", help="only print the changes; write nothing. "
                       "Exit 3 if changes are pending, 0 if converged")
     init.add_argument("--force", action="store_true", help="replace generated files even if changed by hand")
+    init.add_argument("--adopt", action="store_true",
+                      help="also write environments/global_aws/state_backend.tf: the bucket and table as Terraform "
+                           "resources with import blocks and prevent_destroy, so Terraform takes them over")
 
     render = _command(
         commands, "render", help="re-render every environment's backend config from ecsenv.yaml",

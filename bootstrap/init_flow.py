@@ -4,7 +4,7 @@ the project config, and writing it. The CLI sequences these with the wizard and 
 import os
 
 from bootstrap import answers as answer_rules
-from bootstrap.config import CONFIG_FILE, EnvironmentConfig, ProjectConfig, StateConfig, load_config, save_config
+from bootstrap.config import CONFIG_FILE, GLOBAL_ENVIRONMENT, EnvironmentConfig, ProjectConfig, StateConfig, load_config, save_config
 from bootstrap.errors import OperationFailed, UserError
 
 __all__ = ["CONFIG_FILE", "previous_answers", "given_answers", "check_same_account", "build_config",
@@ -97,6 +97,28 @@ def converge(aws, desired, changes, on_step=None):
         raise OperationFailed("after applying, these settings still differ: " +
                               "; ".join(f"{change.resource} {change.setting}" for change in left) +
                               ". Re-run `ecsenv init` to retry")
+
+
+def adoption_path(project_dir):
+    return os.path.normpath(os.path.join(project_dir, "environments", GLOBAL_ENVIRONMENT, "state_backend.tf"))
+
+
+def adoption_written(project_dir):
+    return os.path.exists(adoption_path(project_dir))
+
+
+def generated_files(config, project_dir, adopt):
+    """Every file init writes besides ecsenv.yaml, planned (nothing written yet). The adoption file is written
+    once, when missing: after the import it is Terraform's and its owners' to edit, not a generated file."""
+    from bootstrap import render
+    from bootstrap.adopt import adoption_file
+
+    planned = render.plan_backend_files(config, project_dir)
+    if adopt and not adoption_written(project_dir):
+        text = ("# Written once by `ecsenv init --adopt`; from here on it is yours (ecsenv never rewrites it).\n"
+                + adoption_file(config))
+        planned.append(render.plan_file(adoption_path(project_dir), text))
+    return planned
 
 
 def write_config(config, config_path):

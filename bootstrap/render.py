@@ -29,9 +29,13 @@ class _Templates:
         if cls._env is None:
             import jinja2  # imported on first render only
 
+            from bootstrap import hcl
+
             cls._env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
                                           undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                                          autoescape=False)
+                                          autoescape=False, trim_blocks=True, lstrip_blocks=True)
+            cls._env.filters.update(hcl=hcl.hcl_value, hcl_string=hcl.hcl_string)
+            cls._env.globals["attributes"] = hcl.attributes
         return cls._env.get_template(name)
 
 

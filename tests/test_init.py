@@ -347,3 +347,16 @@ def test_missing_credentials_are_reported_in_one_line(boto, project_dir, capsys,
     code, out, err = init_yes(capsys, project_dir)
     assert code == 2
     assert "no AWS credentials found" in err and "Traceback" not in err
+
+
+def test_adopt_writes_the_adoption_file_once_and_then_leaves_it_to_its_owners(boto, project_dir, capsys):
+    code, out, err = run(capsys, "init", "--answers", write_answers(project_dir, ANSWERS), "--yes", "--adopt")
+    assert code == 0, err
+    path = project_dir / "environments" / "global_aws" / "state_backend.tf"
+    text = path.read_text()
+    assert text.startswith("# Written once by `ecsenv init --adopt`")
+    assert f'id = "{BUCKET}"' in text and f'id = "{TABLE}"' in text and "prevent_destroy = true" in text
+    path.write_text(text + '\n# our own addition\n')
+    code, out, err = run(capsys, "init", "--yes", "--adopt")
+    assert code == 0, err
+    assert path.read_text().endswith("# our own addition\n")

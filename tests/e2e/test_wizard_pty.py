@@ -43,6 +43,7 @@ def test_main_flow_typed_in_a_terminal(spawn, project_dir, boto):
     answer(child, "Tags for the bucket and table", ENTER)
     answer(child, "State bucket name", ENTER)
     answer(child, "Lock table name", ENTER)
+    answer(child, "Also write environments/global_aws/state_backend.tf", ENTER)
     child.expect_exact("+ bucket")
     child.expect_exact("14 to create, 0 to change, 0 already right.")
     answer(child, "Apply these changes?", ENTER)
@@ -55,6 +56,9 @@ def test_main_flow_typed_in_a_terminal(spawn, project_dir, boto):
     assert config["state"]["bucket"] == "shop-tfstate-123456789012"
     assert config["state"]["tags"] == {"project": "shop", "managed-by": "ecsenv"}
     assert boto.s3.get_bucket_versioning(Bucket="shop-tfstate-123456789012")["Status"] == "Enabled"
+    adoption = (project_dir / "environments" / "global_aws" / "state_backend.tf").read_text()
+    assert 'bucket = "shop-tfstate-123456789012"' in adoption and "import {" in adoption
+    assert (project_dir / "environments" / "staging" / "backend.s3.tfbackend").exists()
 
     # The second run offers the saved values and finds nothing to do.
     child = spawn()
@@ -83,6 +87,7 @@ def test_lockfile_and_kms_choices_in_a_terminal(spawn, project_dir, boto):
     answer(child, "KMS key id", key_id + ENTER)
     answer(child, "Tags", ENTER)
     answer(child, "State bucket name", ENTER)
+    answer(child, "Also write environments/global_aws/state_backend.tf", "n")
     answer(child, "Apply these changes?", ENTER)
     child.expect(pexpect.EOF)
     child.close()
@@ -91,13 +96,15 @@ def test_lockfile_and_kms_choices_in_a_terminal(spawn, project_dir, boto):
     assert config["state"]["locking"] == "lockfile" and config["state"]["kms_key_id"] == key_id
     assert config["environments"]["prod"]["promotes_from"] == "dev"
     assert boto.dynamodb.list_tables()["TableNames"] == []
+    assert not (project_dir / "environments" / "global_aws" / "state_backend.tf").exists()
 
 
 @pytest.mark.parametrize("stop_at", ["Project name", "Apply these changes?"])
 def test_ctrl_c_at_a_prompt_writes_nothing_and_exits_130(spawn, project_dir, boto, stop_at):
     child = spawn()
     prompts = ["Project name", "AWS region", "Continue with this account?", "Environments", "State locking",
-               "State encryption", "Tags", "State bucket name", "Lock table name", "Apply these changes?"]
+               "State encryption", "Tags", "State bucket name", "Lock table name", "Also write",
+               "Apply these changes?"]
     for prompt in prompts:
         if prompt == stop_at:
             answer(child, prompt, CTRL_C)
@@ -114,7 +121,7 @@ def test_ctrl_c_at_a_prompt_writes_nothing_and_exits_130(spawn, project_dir, bot
 def test_declining_to_apply_changes_nothing(spawn, project_dir, boto):
     child = spawn()
     for prompt in ("Project name", "AWS region", "Continue with this account?", "Environments", "State locking",
-                   "State encryption", "Tags", "State bucket name", "Lock table name"):
+                   "State encryption", "Tags", "State bucket name", "Lock table name", "Also write"):
         answer(child, prompt, ENTER)
     answer(child, "Apply these changes?", "n")
     child.expect_exact("Stopped; nothing was changed.")
