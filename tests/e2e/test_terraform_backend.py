@@ -53,3 +53,21 @@ def test_terraform_keeps_state_in_the_bootstrapped_backend_with_both_locks(terra
     assert f"{KEY}.tflock" not in keys, "the S3 lockfile was not released"
     items = boto.dynamodb.scan(TableName=TABLE)["Items"]
     assert {"S": f"{BUCKET}/{KEY}-md5"} in [item["LockID"] for item in items], "the DynamoDB lock table was not used"
+
+
+def test_lockfile_only_backend_with_a_kms_key(terraform, boto, project_dir, capsys):
+    key_id = boto.kms.create_key()["KeyMetadata"]["KeyId"]
+    answers = ("project: acme\nregion: us-east-1\nenvironments: [staging]\nlocking: lockfile\n"
+               f"bucket: {BUCKET}\nkms_key_id: {key_id}\n")
+    assert main(["init", "--answers", write_answers(project_dir, answers), "--yes"]) == 0, capsys.readouterr().err
+    boto.s3.delete_bucket_policy(Bucket=BUCKET)  # see the first test: the emulator ignores the TLS condition
+    root = project_dir / "environments" / "staging"
+    backend = (root / "backend.s3.tfbackend").read_text()
+    assert f'kms_key_id     = "{key_id}"' in backend and "dynamodb_table" not in backend
+    (root / "main.tf").write_text('terraform {\n  backend "s3" {}\n}\n\nresource "terraform_data" "marker" {\n'
+                                  '  input = "kms"\n}\n')
+    terraform(root, "init", "-input=false", "-backend-config=backend.s3.tfbackend",
+              "-backend-config=use_path_style=true")
+    terraform(root, "apply", "-input=false", "-auto-approve")
+    head = boto.s3.head_object(Bucket=BUCKET, Key=KEY)
+    assert head["ServerSideEncryption"] == "aws:kms" and key_id in head["SSEKMSKeyId"]
