@@ -21,7 +21,7 @@ def main(argv=None):
         parser.print_help()
         return EXIT_USAGE
     handlers = {"init": cmd_init, "local": cmd_local, "render": cmd_render, "env": cmd_env,
-                "backend": cmd_backend}
+                "backend": cmd_backend, "check": cmd_check}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:
@@ -231,3 +231,24 @@ def cmd_backend(args):
               "with `terraform init -reconfigure -backend-config=backend.s3.tfbackend`.")
         print(lock_migration.keeping_the_table(config.state))
     return EXIT_OK
+
+
+def cmd_check(args):
+    import dataclasses
+    import json
+
+    from bootstrap import checks
+    from bootstrap.config import CONFIG_FILE, load_config
+
+    config_path = os.path.join(args.project_dir, CONFIG_FILE)
+    config = load_config(config_path) if os.path.exists(config_path) else None
+    findings = checks.run_checks(args.project_dir, config)
+    if args.json:
+        print(json.dumps([dataclasses.asdict(finding) for finding in findings], indent=2))
+    else:
+        for finding in findings:
+            print(finding)
+        if config is None:
+            print(f"note: no {CONFIG_FILE}, so backend configs were not compared with it", file=sys.stderr)
+        print(f"{len(findings)} finding{'s' if len(findings) != 1 else ''}." if findings else "Clean: no findings.")
+    return EXIT_PENDING if findings else EXIT_OK

@@ -93,6 +93,15 @@ def build_parser():
                     "its lock-table items and the state KMS key: attach it to the environment's CI role.")
     policy.add_argument("name")
 
+    check = _command(
+        commands, "check", help="static consistency of environments/ and modules/ (no AWS)",
+        description="Checks, with the Terraform files parsed (python-hcl2): every module variable without a default "
+                    "is passed by every caller; every environment passes the same arguments to its `deployment` "
+                    "module; each environment declares `backend \"s3\"` and has the backend config ecsenv.yaml "
+                    "implies. Findings are printed as file:line: message.",
+        epilog="exit codes: 0 clean, 3 findings, 2 unparseable HCL or a bad ecsenv.yaml.")
+    check.add_argument("--json", action="store_true", help="machine-readable findings")
+
     backend_cmd = _command(commands, "backend", help="state backend maintenance (lock migration)")
     backend_commands = backend_cmd.add_subparsers(dest="backend_command", metavar="ACTION", required=True)
     migrate = _command(
