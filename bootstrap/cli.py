@@ -21,7 +21,7 @@ def main(argv=None):
         parser.print_help()
         return EXIT_USAGE
     handlers = {"init": cmd_init, "local": cmd_local, "render": cmd_render, "env": cmd_env,
-                "backend": cmd_backend, "check": cmd_check}
+                "backend": cmd_backend, "check": cmd_check, "plan": cmd_plan, "apply": cmd_apply}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:
@@ -252,3 +252,80 @@ def cmd_check(args):
             print(f"note: no {CONFIG_FILE}, so backend configs were not compared with it", file=sys.stderr)
         print(f"{len(findings)} finding{'s' if len(findings) != 1 else ''}." if findings else "Clean: no findings.")
     return EXIT_PENDING if findings else EXIT_OK
+
+
+def terraform_for(args, color=None):
+    """A terraform runner aimed where the AWS clients are aimed: the emulator with --local, else the environment."""
+    from bootstrap import local
+    from bootstrap.terraform import Terraform
+
+    env, unset, options = {}, [], []
+    if args.local:
+        env = {"AWS_ENDPOINT_URL": local.endpoint_for(args.project_dir),
+               "AWS_ACCESS_KEY_ID": local.DUMMY_CREDENTIALS["aws_access_key_id"],
+               "AWS_SECRET_ACCESS_KEY": local.DUMMY_CREDENTIALS["aws_secret_access_key"]}
+        unset = ["AWS_PROFILE", "AWS_SESSION_TOKEN"]
+    elif args.profile:
+        env["AWS_PROFILE"] = args.profile
+    if args.local or os.environ.get("AWS_ENDPOINT_URL"):
+        options.append("use_path_style=true")  # S3 emulators answer on one host, not per-bucket host names
+    if color is None:
+        color = sys.stdout.isatty()
+    return Terraform(env=env, unset=unset, color=color, backend_options=options)
+
+
+def _echo(stream):
+    def echo(line):
+        stream.write(line)
+        stream.flush()
+    return echo
+
+
+def cmd_plan(args):
+    import dataclasses
+    import json
+
+    from bootstrap import display, lifecycle
+
+    config, _ = load_project(args)
+    if args.all == bool(args.environment):
+        raise UserError("name one environment, or pass --all")
+    if args.all:
+        results = lifecycle.plan_all(args.project_dir, config, terraform_for(args, color=False))
+        rows = [display.plan_row(name, result) for name, result in results.items()]
+        if args.json:
+            print(json.dumps(rows, indent=2))
+        else:
+            print(display.format_table(rows, [("environment", "ENVIRONMENT"), ("sha", "COMMIT"), ("add", "ADD"),
+                                              ("change", "CHANGE"), ("destroy", "DESTROY"), ("result", "RESULT")]))
+        if any(row["result"].startswith("failed") for row in rows):
+            return EXIT_FAILED
+        return EXIT_PENDING if any(row["result"] == "changes" for row in rows) else EXIT_OK
+    result = lifecycle.plan(args.project_dir, config, args.environment, terraform_for(args),
+                            echo=_echo(sys.stderr if args.json else sys.stdout))
+    if args.json:
+        print(json.dumps({"environment": result.environment, "sha": result.sha, "dirty": result.dirty,
+                          **dataclasses.asdict(result.summary)}, indent=2))
+    else:
+        print(f"\n{result.environment} at {result.sha[:12]}{' (dirty work tree)' if result.dirty else ''}: "
+              f"{result.summary}.")
+        print(f"Saved the plan: apply it with `ecsenv apply {result.environment}`." if result.summary.has_changes
+              else "No changes: the environment matches this commit.")
+    return EXIT_PENDING if result.summary.has_changes else EXIT_OK
+
+
+def cmd_apply(args):
+    from bootstrap import lifecycle
+
+    config, _ = load_project(args)
+    aws = aws_for(args, args.profile, args.region or config.state.region)
+    lifecycle.check_apply(args.project_dir, config, args.environment, aws, args.allow_dirty, args.emergency)
+    identity = aws.identity()
+    record = lifecycle.apply(args.project_dir, config, args.environment, aws, terraform_for(args), identity,
+                             args.allow_dirty, args.emergency, echo=_echo(sys.stdout))
+    print(f"\nApplied {record.sha[:12]} to {record.environment}; recorded in s3://{config.state.bucket}/"
+          f"{lifecycle.records.PREFIX}/{record.environment}/ (by {record.by}).")
+    if record.emergency:
+        print(f"Emergency apply: {record.emergency!r}. `ecsenv status` shows it until {record.environment} is "
+              "converged with main again.")
+    return EXIT_OK

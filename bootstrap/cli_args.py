@@ -93,6 +93,31 @@ def build_parser():
                     "its lock-table items and the state KMS key: attach it to the environment's CI role.")
     policy.add_argument("name")
 
+    plan = _command(
+        commands, "plan", help="plan an environment (or --all); the plan is saved for `ecsenv apply`",
+        description="Runs terraform in environments/ENV: init with its backend config when needed, then plan, "
+                    "saving the plan file under .ecsenv/plans/ by environment and git commit. Terraform's output "
+                    "streams as it runs; a summary (to add / change / destroy) ends it.",
+        epilog="exit codes: 0 no changes, 3 changes planned, 1 terraform failed, 2 bad usage.")
+    plan.add_argument("environment", nargs="?", help="the environment (see `ecsenv env list`)")
+    plan.add_argument("--all", action="store_true", help="plan every environment, several at once, and print "
+                      "one summary table")
+    plan.add_argument("--json", action="store_true", help="print the summary as JSON (terraform's output goes "
+                      "to stderr)")
+
+    apply = _command(
+        commands, "apply", help="apply the saved plan of the current commit to an environment",
+        description="Applies the plan `ecsenv plan ENV` saved at the current commit, and records the commit, time "
+                    "and caller in the state bucket. Refused: without a saved plan for this commit, from a dirty "
+                    "work tree, from a commit not on main (unless --emergency), and for an environment that "
+                    "promotes from another before that one has applied this commit.",
+        epilog="exit codes: 0 applied, 1 terraform failed, 2 refused (the message says what to run).")
+    apply.add_argument("environment")
+    apply.add_argument("--allow-dirty", action="store_true", help="apply although the work tree has "
+                       "uncommitted changes")
+    apply.add_argument("--emergency", metavar="REASON", help="apply a commit that is not on main, or skip the "
+                       "promotion order (a rollback); the reason is recorded and shown by `ecsenv status`")
+
     check = _command(
         commands, "check", help="static consistency of environments/ and modules/ (no AWS)",
         description="Checks, with the Terraform files parsed (python-hcl2): every module variable without a default "

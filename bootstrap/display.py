@@ -64,3 +64,13 @@ def format_table(rows, columns):
     cells += [["-" if row.get(key) is None else str(row[key]) for key, _ in columns] for row in rows]
     widths = [max(len(line[index]) for line in cells) for index in range(len(columns))]
     return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in cells)
+
+
+def plan_row(environment, result):
+    """A row of `ecsenv plan --all`: a PlanResult, or the error that environment failed with."""
+    if isinstance(result, Exception):
+        return {"environment": environment, "sha": None, "add": None, "change": None, "destroy": None,
+                "result": f"failed: {str(result).splitlines()[0]}"}
+    summary = result.summary
+    return {"environment": environment, "sha": result.sha[:12], "add": summary.add, "change": summary.change,
+            "destroy": summary.destroy, "result": "changes" if summary.has_changes else "no changes"}

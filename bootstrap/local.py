@@ -14,9 +14,10 @@ import time
 import urllib.error
 import urllib.request
 
+from bootstrap import statedir
 from bootstrap.errors import OperationFailed, UserError
 
-STATE_DIR = ".ecsenv"
+STATE_DIR = statedir.NAME
 STATE_FILE = "local.json"
 LOG_FILE = "local.log"
 DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -67,8 +68,7 @@ def start(project_dir):
 
     if importlib.util.find_spec("moto") is None or importlib.util.find_spec("flask") is None:  # moto[server]
         raise UserError("the local emulator needs moto's server: pip install 'ecsenv[local]'") from None
-    os.makedirs(os.path.join(project_dir, STATE_DIR), exist_ok=True)
-    _ignore_state_dir(project_dir)
+    statedir.ensure(project_dir)
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     env = dict(os.environ, MOTO_ECS_SERVICE_RUNNING="1")
@@ -115,14 +115,6 @@ def _alive(pid):
         return os.waitpid(pid, os.WNOHANG) == (0, 0)
     except ChildProcessError:
         return True
-
-
-def _ignore_state_dir(project_dir):
-    """Keep the emulator's record out of git even in a repo that does not ignore it yet."""
-    ignore = os.path.join(project_dir, STATE_DIR, ".gitignore")
-    if not os.path.exists(ignore):
-        with open(ignore, "w", encoding="utf-8") as handle:
-            handle.write("*\n")
 
 
 def endpoint_for(project_dir):

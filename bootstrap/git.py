@@ -1,0 +1,58 @@
+"""What the lifecycle commands need to know from git: the commit, whether the tree is clean, whether a commit is on
+main, and how far apart two commits are. Read-only; the git CLI does the work."""
+
+import subprocess
+
+from bootstrap.errors import UserError
+
+MAIN_CANDIDATES = ("main", "origin/main")
+
+
+def _git(project_dir, *args, check=True):
+    try:
+        result = subprocess.run(["git", "-C", project_dir, *args], capture_output=True, text=True,
+                                stdin=subprocess.DEVNULL)
+    except FileNotFoundError:
+        raise UserError("git is not installed; ecsenv ties every plan and apply to a commit") from None
+    if check and result.returncode != 0:
+        raise UserError(f"git {' '.join(args)}: {result.stderr.strip() or 'failed'}")
+    return result
+
+
+def head_sha(project_dir):
+    result = _git(project_dir, "rev-parse", "--verify", "HEAD", check=False)
+    if result.returncode != 0:
+        raise UserError(f"{project_dir} is not a git repository with a commit: ecsenv ties every plan and apply "
+                        "to a commit (git init && git commit first)")
+    return result.stdout.strip()
+
+
+def is_dirty(project_dir):
+    """Uncommitted changes to tracked files, or untracked files that are not ignored."""
+    return bool(_git(project_dir, "status", "--porcelain").stdout.strip())
+
+
+def main_ref(project_dir):
+    for ref in MAIN_CANDIDATES:
+        if _git(project_dir, "rev-parse", "--verify", "--quiet", ref, check=False).returncode == 0:
+            return ref
+    return None
+
+
+def main_sha(project_dir):
+    ref = main_ref(project_dir)
+    return _git(project_dir, "rev-parse", ref).stdout.strip() if ref else None
+
+
+def is_on_main(project_dir, sha):
+    """True when the commit is main's or an ancestor of it."""
+    ref = main_ref(project_dir)
+    if ref is None:
+        return False
+    return _git(project_dir, "merge-base", "--is-ancestor", sha, ref, check=False).returncode == 0
+
+
+def commits_between(project_dir, older, newer):
+    """How many commits `newer` has that `older` lacks (None when a commit is unknown here)."""
+    result = _git(project_dir, "rev-list", "--count", f"{older}..{newer}", check=False)
+    return int(result.stdout.strip()) if result.returncode == 0 else None
