@@ -21,7 +21,8 @@ def main(argv=None):
         parser.print_help()
         return EXIT_USAGE
     handlers = {"init": cmd_init, "local": cmd_local, "render": cmd_render, "env": cmd_env,
-                "backend": cmd_backend, "check": cmd_check, "plan": cmd_plan, "apply": cmd_apply}
+                "backend": cmd_backend, "check": cmd_check, "plan": cmd_plan, "apply": cmd_apply,
+                "status": cmd_status, "drift": cmd_drift}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:
@@ -328,4 +329,35 @@ def cmd_apply(args):
     if record.emergency:
         print(f"Emergency apply: {record.emergency!r}. `ecsenv status` shows it until {record.environment} is "
               "converged with main again.")
+    return EXIT_OK
+
+
+def cmd_status(args):
+    import json
+
+    from bootstrap import display, status
+
+    config, _ = load_project(args)
+    aws = aws_for(args, args.profile, args.region or config.state.region)
+    result = status.report(args.project_dir, config, aws)
+    print(json.dumps(status.as_json(result), indent=2) if args.json else display.format_status(result))
+    return EXIT_OK if result["converged"] else EXIT_PENDING
+
+
+def cmd_drift(args):
+    from bootstrap import lifecycle
+
+    config, _ = load_project(args)
+    real, deploys = lifecycle.drift(args.project_dir, config, args.environment, terraform_for(args),
+                                    echo=_echo(sys.stderr))
+    for address, changed in deploys:
+        print(f"expected (made by a deploy): {address}: {', '.join(changed)}")
+    for address, changed in real:
+        print(f"drift: {address}: {', '.join(changed)}")
+    if real:
+        print(f"{len(real)} resource{'s' if len(real) != 1 else ''} changed outside Terraform in "
+              f"{args.environment}: `ecsenv plan {args.environment}` shows how Terraform would put "
+              "them back; or adopt the change in code.")
+        return EXIT_PENDING
+    print(f"No drift in {args.environment}" + (" beyond what deploys changed." if deploys else "."))
     return EXIT_OK

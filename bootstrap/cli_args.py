@@ -118,6 +118,21 @@ def build_parser():
     apply.add_argument("--emergency", metavar="REASON", help="apply a commit that is not on main, or skip the "
                        "promotion order (a rollback); the reason is recorded and shown by `ecsenv status`")
 
+    status = _command(
+        commands, "status", help="is code (main), every environment and its services converged?",
+        description="For main's HEAD and every environment: the infra commit last applied (when, by whom, any "
+                    "emergency reason), and per ECS service the app commit it runs, its rollout state, and task "
+                    "definition changes not deployed yet. A verdict per environment and overall.",
+        epilog="exit codes: 0 converged, 3 not converged, 1 AWS failed.")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+
+    drift = _command(
+        commands, "drift", help="has anything changed behind Terraform's back in an environment?",
+        description="terraform plan -refresh-only: lists resources whose real state differs from the last apply. "
+                    "Task definition changes on ECS services made by deploys are expected and listed apart.",
+        epilog="exit codes: 0 no drift (deploy-made changes only), 3 drift, 1 terraform failed.")
+    drift.add_argument("environment")
+
     check = _command(
         commands, "check", help="static consistency of environments/ and modules/ (no AWS)",
         description="Checks, with the Terraform files parsed (python-hcl2): every module variable without a default "

@@ -74,3 +74,21 @@ def plan_row(environment, result):
     summary = result.summary
     return {"environment": environment, "sha": result.sha[:12], "add": summary.add, "change": summary.change,
             "destroy": summary.destroy, "result": "changes" if summary.has_changes else "no changes"}
+
+
+def format_status(result):
+    """The convergence report as a terminal table plus one overall line."""
+    main = (result["main"] or "none")[:12]
+    rows = []
+    for status in result["environments"]:
+        services = ", ".join(f"{s.name} {(s.app_sha or '-')[:12]} {s.rollout or '-'} {s.running}/{s.desired}"
+                             for s in status.services) or "-"
+        applied = f"{status.applied_at} by {status.applied_by.rsplit('/', 1)[-1]}" if status.applied_at else "-"
+        verdict = status.verdict + (f" ({status.detail})" if status.detail else "")
+        rows.append({"environment": status.environment, "infra": (status.infra_sha or "-")[:12],
+                     "applied": applied, "services": services, "verdict": verdict})
+    table = format_table(rows, [("environment", "ENVIRONMENT"), ("infra", "INFRA"), ("applied", "APPLIED"),
+                                ("services", "SERVICES (app, rollout, running)"), ("verdict", "VERDICT")])
+    overall = "Converged: code, and every environment, run main's HEAD." if result["converged"] \
+        else "Not converged."
+    return f"main: {main}\n{table}\n{overall}"

@@ -131,3 +131,19 @@ def apply(project_dir, config, environment, aws, terraform, identity, allow_dirt
     for path in _plan_paths(project_dir, environment, sha):  # a plan applies once; terraform refuses it after
         os.unlink(path)
     return record
+
+
+def drift(project_dir, config, environment, terraform, echo=None):
+    """(real drift, drift made by deploys): lists of (address, changed attribute names), from a refresh-only plan."""
+    from bootstrap.terraform import split_drift
+
+    root = environment_root(project_dir, config, environment)
+    if terraform.needs_init(root):
+        terraform.init(root, echo)
+    plan_file = os.path.join(os.path.abspath(statedir.ensure(project_dir, "plans")), f"{environment}-drift.tfplan")
+    try:
+        terraform.plan(root, plan_file, echo, refresh_only=True)
+        return split_drift(terraform.show_plan(root, plan_file))
+    finally:
+        if os.path.exists(plan_file):
+            os.unlink(plan_file)

@@ -121,8 +121,22 @@ def summarise(plan_json):
     return PlanSummary(add, change, destroy, imports, tuple(resources))
 
 
-def drifted_resources(plan_json):
-    """Addresses of resources whose real state differs from the last applied state (refresh-only plans)."""
-    return [(drift["address"], drift.get("change", {}))
-            for drift in plan_json.get("resource_drift", [])
-            if drift.get("change", {}).get("actions") not in (["no-op"], ["read"])]
+# What deploys change on purpose: the service's task definition (Terraform ignores it, see modules/container-generic).
+DEPLOY_OWNED = {"aws_ecs_service": {"task_definition"}}
+
+
+def split_drift(plan_json):
+    """(real drift, deploy-made drift) from a refresh-only plan: (address, sorted changed attributes) each."""
+    real, deploys = [], []
+    for entry in plan_json.get("resource_drift", []):
+        change = entry.get("change", {})
+        if change.get("actions") in (["no-op"], ["read"]):
+            continue
+        before, after = change.get("before") or {}, change.get("after") or {}
+        changed = sorted(key for key in set(before) | set(after) if before.get(key) != after.get(key))
+        owned = DEPLOY_OWNED.get(entry.get("type"), set())
+        if change.get("actions") == ["update"] and changed and set(changed) <= owned:
+            deploys.append((entry["address"], changed))
+        else:
+            real.append((entry["address"], changed or change.get("actions")))
+    return real, deploys

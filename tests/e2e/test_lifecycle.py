@@ -155,3 +155,139 @@ def test_plan_of_an_unknown_environment_is_bad_usage(repo, capsys):
     assert code == 2 and "'qa' is not an environment" in err
     code, out, err = run(capsys, "plan")
     assert code == 2 and "--all" in err
+
+
+def apply_everywhere(capsys):
+    for environment in ("global_aws", "staging", "production"):
+        assert run(capsys, "plan", environment)[0] in (0, 3)
+        code, out, err = run(capsys, "apply", environment)
+        assert code == 0, err
+
+
+def run_service(boto, cluster, image):
+    ecs = boto.ecs
+    ecs.create_cluster(clusterName=cluster)
+    task = ecs.register_task_definition(family=f"{cluster}-web", containerDefinitions=[
+        {"name": "web", "image": image, "memory": 512}])["taskDefinition"]["taskDefinitionArn"]
+    ecs.create_service(cluster=cluster, serviceName="web", taskDefinition=task, desiredCount=1)
+
+
+def test_status_reports_convergence_of_code_environments_and_services(repo, boto, capsys):
+    code, out, err = run(capsys, "status")
+    assert code == 3 and out.count("never applied") == 3
+
+    apply_everywhere(capsys)
+    sha = git(repo, "rev-parse", "HEAD")
+    run_service(boto, "acme-staging", f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/acme/web:{sha}")
+    code, out, err = run(capsys, "status")
+    assert code == 0, out + err
+    assert f"main: {sha[:12]}" in out and "Converged" in out
+    assert f"web {sha[:12]}" in out
+
+    (repo / "README.md").write_text("a change\n")
+    new = commit(repo, "docs")
+    code, out, err = run(capsys, "status", "--json")
+    assert code == 3
+    report = json.loads(out)
+    assert report["main"] == new and report["converged"] is False
+    staging = next(env for env in report["environments"] if env["environment"] == "staging")
+    assert staging["verdict"] == "behind" and "infra 1 commit behind main" in staging["detail"]
+    assert "web runs" in staging["detail"] and "(1 behind)" in staging["detail"]
+    assert staging["services"][0]["app_sha"] == sha
+
+    boto.ecs.register_task_definition(family="acme-staging-web", containerDefinitions=[
+        {"name": "web", "image": "x:y", "memory": 256}])
+    code, out, err = run(capsys, "status")
+    assert "task definition change not deployed yet" in out
+
+
+def test_status_shows_an_emergency_until_converged_again(repo, boto, capsys):
+    apply_everywhere(capsys)
+    git(repo, "checkout", "-q", "-b", "hotfix")
+    (repo / "environments" / "production" / "main.tf").write_text(root_tf("hotfix"))
+    commit(repo, "hotfix")
+    assert run(capsys, "plan", "production")[0] == 3
+    assert run(capsys, "apply", "production", "--emergency", "bad migration")[0] == 0
+    code, out, err = run(capsys, "status")
+    assert code == 3 and "emergency (emergency apply: bad migration)" in out
+
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-edit", "hotfix")
+    apply_everywhere(capsys)
+    code, out, err = run(capsys, "status")
+    assert code == 0, out
+
+
+def test_drift_lists_what_changed_behind_terraforms_back(repo, boto, capsys, monkeypatch, aws_env, tmp_path):
+    import os
+
+    mirror = os.environ.get("ECSENV_TF_PROVIDER_MIRROR")
+    if not mirror:
+        if os.environ.get("ECSENV_REQUIRE_TERRAFORM"):
+            pytest.fail("ECSENV_TF_PROVIDER_MIRROR is not set, but CI must run the terraform tests")
+        pytest.skip("ECSENV_TF_PROVIDER_MIRROR is not set (the offline mirror of the hashicorp/aws provider)")
+    cli_config = tmp_path / "mirror.rc"
+    cli_config.write_text(f'provider_installation {{\n  filesystem_mirror {{\n    path = "{mirror}"\n  }}\n}}\n')
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(cli_config))
+    (repo / "environments" / "staging" / "main.tf").write_text(textwrap.dedent(f"""\
+        terraform {{
+          backend "s3" {{}}
+          required_providers {{
+            aws = {{
+              source  = "hashicorp/aws"
+              version = "5.100.0"
+            }}
+          }}
+        }}
+
+        # Test-only provider settings: the emulator.
+        provider "aws" {{
+          region                      = "us-east-1"
+          access_key                  = "testing"
+          secret_key                  = "testing"
+          s3_use_path_style           = true
+          skip_credentials_validation = true
+          skip_requesting_account_id  = true
+          skip_metadata_api_check     = true
+          endpoints {{
+            s3  = "{aws_env}"
+            sts = "{aws_env}"
+          }}
+        }}
+
+        resource "aws_s3_bucket" "assets" {{
+          bucket = "acme-staging-assets"
+          tags   = {{ team = "web" }}
+        }}
+        """))
+    (repo / ".gitignore").write_text(".terraform/\n.terraform.lock.hcl\n")
+    commit(repo, "assets bucket")
+    assert run(capsys, "plan", "staging")[0] == 3
+    assert run(capsys, "apply", "staging")[0] == 0
+    code, out, err = run(capsys, "drift", "staging")
+    assert code == 0, out + err
+    assert "No drift in staging." in out
+
+    boto.s3.put_bucket_tagging(Bucket="acme-staging-assets", Tagging={"TagSet": [{"Key": "team", "Value": "ops"}]})
+    code, out, err = run(capsys, "drift", "staging")
+    assert code == 3, out + err
+    assert "drift: aws_s3_bucket.assets: tags" in out
+
+
+def test_task_definition_changes_made_by_deploys_are_not_drift():
+    from bootstrap.terraform import split_drift
+
+    plan = {"resource_drift": [
+        {"address": "module.deployment.module.service[\"web\"].aws_ecs_service.this", "type": "aws_ecs_service",
+         "change": {"actions": ["update"], "before": {"task_definition": "web:3", "desired_count": 1},
+                    "after": {"task_definition": "web:5", "desired_count": 1}}},
+        {"address": "aws_s3_bucket.assets", "type": "aws_s3_bucket",
+         "change": {"actions": ["update"], "before": {"tags": {"a": "1"}}, "after": {"tags": {"a": "2"}}}},
+        {"address": "aws_ecs_service.scaled", "type": "aws_ecs_service",
+         "change": {"actions": ["update"], "before": {"task_definition": "x:1", "desired_count": 1},
+                    "after": {"task_definition": "x:2", "desired_count": 4}}},
+    ]}
+    real, deploys = split_drift(plan)
+    assert deploys == [("module.deployment.module.service[\"web\"].aws_ecs_service.this", ["task_definition"])]
+    assert real == [("aws_s3_bucket.assets", ["tags"]),
+                    ("aws_ecs_service.scaled", ["desired_count", "task_definition"])]
