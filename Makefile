@@ -26,6 +26,7 @@ test: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python bench/bench_init.py
 	$(BIN)/python bench/bench_render.py
+	$(BIN)/python bench/bench_lifecycle.py
 
 clean:
 	rm -rf $(VENV) build

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from bootstrap import git, records, statedir
 from bootstrap.config import GLOBAL_ENVIRONMENT
 from bootstrap.errors import EcsenvError, UserError
-from bootstrap.terraform import PlanSummary, summarise
+from bootstrap.terraform import PlanSummary, summarise, summarise_output
 
 PLANS_DIR = os.path.join(statedir.NAME, "plans")
 
@@ -54,8 +54,8 @@ def plan(project_dir, config, environment, terraform, echo=None):
         terraform.init(root, echo)
     statedir.ensure(project_dir, "plans")
     plan_file, meta_file = _plan_paths(project_dir, environment, sha)
-    terraform.plan(root, plan_file, echo)
-    summary = summarise(terraform.show_plan(root, plan_file))
+    _, output = terraform.plan(root, plan_file, echo)
+    summary = summarise_output(output) or summarise(terraform.show_plan(root, plan_file))
     meta = {"environment": environment, "sha": sha, "dirty": dirty,
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "summary": asdict(summary)}

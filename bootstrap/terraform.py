@@ -6,6 +6,7 @@ that receives each line of output as it comes (the CLI prints it); the runner it
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -84,7 +85,7 @@ class Terraform:
         self._checked(root, *args, echo=echo, what="init")
 
     def plan(self, root, plan_file, echo=None, refresh_only=False):
-        """True when the plan has changes (exit 2 of -detailed-exitcode)."""
+        """(has changes: exit 2 of -detailed-exitcode, the captured output)."""
         args = ["plan", "-input=false", "-detailed-exitcode", f"-out={plan_file}"]
         if refresh_only:
             args.append("-refresh-only")
@@ -92,7 +93,7 @@ class Terraform:
         if code not in (0, 2):
             raise OperationFailed(f"terraform plan failed in {root} (exit {code})"
                                   + ("" if echo else f":\n{output.strip()[-2000:]}"))
-        return code == 2
+        return code == 2, output
 
     def show_plan(self, root, plan_file):
         output = self._checked(root, "show", "-json", plan_file, what="show")
@@ -100,6 +101,28 @@ class Terraform:
 
     def apply(self, root, plan_file, echo=None):
         self._checked(root, "apply", "-input=false", "-auto-approve", plan_file, echo=echo, what="apply")
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+SUMMARY = re.compile(r"^Plan: (?:(\d+) to import, )?(\d+) to add, (\d+) to change, (\d+) to destroy\.", re.M)
+RESOURCE = re.compile(r"^\s*# (.+?) (?:will|must) be (created|updated in-place|destroyed|replaced|imported)", re.M)
+ACTIONS = {"created": "create", "updated in-place": "update", "destroyed": "delete", "replaced": "delete/create",
+           "imported": "import"}
+
+
+def summarise_output(output):
+    """The summary from terraform's own closing lines ("Plan: 1 to add, ..." or "No changes."), or None when they
+    are not there. Reading the output costs nothing; `terraform show -json` would load every provider's schema
+    again (seconds, for the AWS provider) just to count."""
+    text = ANSI.sub("", output)
+    resources = tuple((address, ACTIONS[verb]) for address, verb in RESOURCE.findall(text))
+    match = SUMMARY.search(text)
+    if match:
+        imports, add, change, destroy = (int(group or 0) for group in match.groups())
+        return PlanSummary(add, change, destroy, imports, resources)
+    if re.search(r"^No changes\.", text, re.M):
+        return PlanSummary(0, 0, 0, 0, ())
+    return None
 
 
 def summarise(plan_json):

@@ -291,3 +291,16 @@ def test_task_definition_changes_made_by_deploys_are_not_drift():
     assert deploys == [("module.deployment.module.service[\"web\"].aws_ecs_service.this", ["task_definition"])]
     assert real == [("aws_s3_bucket.assets", ["tags"]),
                     ("aws_ecs_service.scaled", ["desired_count", "task_definition"])]
+
+
+def test_summary_is_read_from_terraforms_closing_lines():
+    from bootstrap.terraform import PlanSummary, summarise_output
+
+    output = ("  # aws_s3_bucket.a will be created\n  # module.m[\"x\"].aws_iam_role.r must be replaced\n"
+              "\x1b[1mPlan:\x1b[0m 1 to import, 2 to add, 0 to change, 1 to destroy.\n")
+    summary = summarise_output(output)  # colour codes as a terminal run prints them
+    assert summary == PlanSummary(2, 0, 1, 1, (("aws_s3_bucket.a", "create"),
+                                               ('module.m["x"].aws_iam_role.r', "delete/create")))
+    assert summarise_output("No changes. Your infrastructure matches the configuration.\n") == PlanSummary(
+        0, 0, 0, 0, ())
+    assert summarise_output("Error: something\n") is None

@@ -1,0 +1,202 @@
+"""Benchmark (issue 5), in one run against one local emulator:
+  (a) `ecsenv plan ENV` against bare `terraform plan` with the same flags on the same environment: the wrapper's
+      overhead (target: ratio <= 1.10);
+  (b) `ecsenv status` over 2 and over 8 environments (its AWS reads run concurrently, so 8 should cost far less
+      than 4x 2).
+The environment is a root with the hashicorp/aws provider (from the offline mirror in ECSENV_TF_PROVIDER_MIRROR)
+and a few S3 buckets, so both sides pay for provider start-up and refresh as a real plan does.
+Prints numbers and ratios; exits 0 whatever they are.
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.request
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RUNS = 5
+BUCKET = "bench-tfstate-123456789012"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_emulator():
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, MOTO_ECS_SERVICE_RUNNING="1")
+    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=1)
+            return process, endpoint
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    sys.exit("the emulator did not start")
+
+
+def sh(args, cwd, env, check=True):
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if check and result.returncode not in (0, 2, 3):
+        sys.exit(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+    return result
+
+
+def ecsenv(args, cwd, env):
+    return sh([sys.executable, "-m", "bootstrap", *args], cwd, dict(env, PYTHONPATH=REPO))
+
+
+def root_tf(endpoint, buckets):
+    resources = "".join(f'\nresource "aws_s3_bucket" "b{index}" {{\n  bucket = "bench-assets-{index}"\n}}\n'
+                        for index in range(buckets))
+    return textwrap.dedent(f"""\
+        terraform {{
+          backend "s3" {{}}
+          required_providers {{
+            aws = {{
+              source  = "hashicorp/aws"
+              version = "5.100.0"
+            }}
+          }}
+        }}
+
+        provider "aws" {{
+          region                      = "us-east-1"
+          access_key                  = "testing"
+          secret_key                  = "testing"
+          s3_use_path_style           = true
+          skip_credentials_validation = true
+          skip_requesting_account_id  = true
+          skip_metadata_api_check     = true
+          endpoints {{
+            s3  = "{endpoint}"
+            sts = "{endpoint}"
+          }}
+        }}
+        """) + resources
+
+
+def make_project(directory, endpoint, env, environments):
+    answers = os.path.join(directory, "answers.yaml")
+    with open(answers, "w") as handle:
+        handle.write(f"project: bench\nregion: us-east-1\nenvironments: {json.dumps(environments)}\n"
+                     f"locking: lockfile\nbucket: {BUCKET}\n")
+    ecsenv(["init", "--answers", answers, "--yes"], directory, env)
+    os.unlink(answers)
+    # The emulator applies the TLS-only Deny without its condition (docs/decisions/0001): lift it for the bench.
+    sh([sys.executable, "-c", f"import boto3; boto3.client('s3').delete_bucket_policy(Bucket='{BUCKET}')"],
+       directory, env)
+    with open(os.path.join(directory, ".gitignore"), "w") as handle:
+        handle.write(".terraform/\n.terraform.lock.hcl\n*.tfplan\n")
+    sh(["git", "init", "-q", "-b", "main"], directory, env)
+
+
+def commit(directory, env):
+    sh(["git", "add", "-A"], directory, env)
+    sh(["git", "-c", "user.name=bench", "-c", "user.email=b@example.com", "commit", "-q", "-m", "bench"], directory,
+       env)
+
+
+def bench_plan(endpoint, env):
+    directory = tempfile.mkdtemp(prefix="ecsenv-bench-plan-")
+    try:
+        make_project(directory, endpoint, env, ["staging"])
+        root = os.path.join(directory, "environments", "staging")
+        with open(os.path.join(root, "main.tf"), "w") as handle:
+            handle.write(root_tf(endpoint, buckets=5))
+        commit(directory, env)
+        ecsenv(["plan", "staging"], directory, env)
+        ecsenv(["apply", "staging"], directory, env)  # so both sides refresh real resources
+        bare = ["terraform", f"-chdir={root}", "plan", "-input=false", "-detailed-exitcode",
+                f"-out={os.path.join(directory, 'bare.tfplan')}", "-no-color"]
+        wrapper, terraform = [], []
+        for _ in range(RUNS):  # interleaved, so machine load hits both alike
+            start = time.perf_counter()
+            ecsenv(["plan", "staging"], directory, env)
+            wrapper.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            sh(bare, directory, env)
+            terraform.append(time.perf_counter() - start)
+        return statistics.median(wrapper), statistics.median(terraform)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def bench_status(endpoint, env, count):
+    import boto3
+
+    names = [f"env{index}" for index in range(count)]
+    directory = tempfile.mkdtemp(prefix=f"ecsenv-bench-status-{count}-")
+    try:
+        make_project(directory, endpoint, env, names)
+        commit(directory, env)
+        sha = sh(["git", "rev-parse", "HEAD"], directory, env).stdout.strip()
+        s3, ecs = boto3.client("s3"), boto3.client("ecs")
+        for name in names:  # what applies and deploys would have left behind: a record and a running service
+            record = {"environment": name, "sha": sha, "applied_at": "2026-01-01T00:00:00+00:00",
+                      "by": "arn:aws:iam::123456789012:user/bench", "on_main": True, "emergency": None}
+            for key in (sha, "latest"):
+                s3.put_object(Bucket=BUCKET, Key=f"ecsenv/applied/{name}/{key}.json", Body=json.dumps(record))
+            cluster = f"bench-{name}"
+            ecs.create_cluster(clusterName=cluster)
+            task = ecs.register_task_definition(family=f"{cluster}-web", containerDefinitions=[
+                {"name": "web", "image": f"repo/web:{sha}", "memory": 512}])["taskDefinition"]["taskDefinitionArn"]
+            ecs.create_service(cluster=cluster, serviceName="web", taskDefinition=task, desiredCount=1)
+        samples = []
+        for _ in range(RUNS):
+            start = time.perf_counter()
+            ecsenv(["status"], directory, env)
+            samples.append(time.perf_counter() - start)
+        return statistics.median(samples)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def main():
+    mirror = os.environ.get("ECSENV_TF_PROVIDER_MIRROR", "/opt/tf-plugins")
+    if not shutil.which("terraform") or not os.path.isdir(mirror):
+        sys.exit("needs terraform on PATH and the provider mirror (ECSENV_TF_PROVIDER_MIRROR)")
+    process, endpoint = start_emulator()
+    work = tempfile.mkdtemp(prefix="ecsenv-bench-")
+    cli_config = os.path.join(work, "terraform.rc")
+    with open(cli_config, "w") as handle:
+        handle.write(f'provider_installation {{\n  filesystem_mirror {{\n    path = "{mirror}"\n  }}\n}}\n'
+                     f'plugin_cache_dir = "{work}"\n')
+    env = dict(os.environ, AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+               AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE=os.path.join(work, "none"),
+               AWS_SHARED_CREDENTIALS_FILE=os.path.join(work, "none"), TF_CLI_CONFIG_FILE=cli_config,
+               TF_IN_AUTOMATION="1")
+    os.environ.update({key: env[key] for key in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                                                 "AWS_DEFAULT_REGION")})
+    try:
+        wrapper, bare = bench_plan(endpoint, env)
+        status_2, status_8 = bench_status(endpoint, env, 2), bench_status(endpoint, env, 8)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
+        shutil.rmtree(work, ignore_errors=True)
+    ratio = wrapper / bare
+    print(f"{'measure':<44} {'value':>10}  target")
+    print(f"{'(a) ecsenv plan staging (median)':<44} {wrapper:>9.3f}s")
+    print(f"{'(a) bare terraform plan, same flags (median)':<44} {bare:>9.3f}s")
+    print(f"{'(a) ecsenv / terraform':<44} {ratio:>9.2f}x  <= 1.10 {'ok' if ratio <= 1.10 else 'MISS'}")
+    print(f"{'(b) ecsenv status, 2 environments (median)':<44} {status_2:>9.3f}s")
+    print(f"{'(b) ecsenv status, 8 environments (median)':<44} {status_8:>9.3f}s")
+    print(f"{'(b) 8 / 2 (4.00 would be one after another)':<44} {status_8 / status_2:>9.2f}x")
+
+
+if __name__ == "__main__":
+    main()
