@@ -22,7 +22,8 @@ def main(argv=None):
         return EXIT_USAGE
     handlers = {"init": cmd_init, "local": cmd_local, "render": cmd_render, "env": cmd_env,
                 "backend": cmd_backend, "check": cmd_check, "plan": cmd_plan, "apply": cmd_apply,
-                "status": cmd_status, "drift": cmd_drift}
+                "status": cmd_status, "drift": cmd_drift, "deploy": cmd_deploy, "rollback": cmd_rollback,
+                "promote": cmd_promote}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:
@@ -361,3 +362,54 @@ def cmd_drift(args):
         return EXIT_PENDING
     print(f"No drift in {args.environment}" + (" beyond what deploys changed." if deploys else "."))
     return EXIT_OK
+
+
+def _run_deploy(args, config, aws, sha, kind, services=None, verify=None):
+    from bootstrap import deploy
+
+    identity = aws.identity()
+
+    def progress(update):
+        for event in update.events:
+            print(f"  {update.service}: {event}")
+        print(f"  {update.service}: rollout {update.rollout or '-'}, {update.running}/{update.desired} running")
+
+    result = deploy.deploy(aws, config, args.environment, sha, identity, services=services, timeout=args.timeout,
+                           wait_for_it=not args.no_wait, on_step=lambda line: print(f"  {line}"),
+                           on_progress=progress, kind=kind, verify=verify)
+    names = ", ".join(plan.service for plan in result.services)
+    if args.no_wait:
+        print(f"Updated {names} in {args.environment} to {sha[:12]}; not waiting (see `ecsenv status`).")
+    else:
+        print(f"{kind.capitalize()} done: {names} in {args.environment} run {sha[:12]} (rollout COMPLETED).")
+    return EXIT_OK
+
+
+def cmd_deploy(args):
+    config, _ = load_project(args)
+    aws = aws_for(args, args.profile, args.region or config.state.region)
+    print(f"Deploying {args.sha[:12]} to {args.environment}...")
+    return _run_deploy(args, config, aws, args.sha, "deploy", args.service)
+
+
+def cmd_rollback(args):
+    from bootstrap import deploy
+
+    config, _ = load_project(args)
+    aws = aws_for(args, args.profile, args.region or config.state.region)
+    sha = deploy.rollback_target(aws, config, args.environment, args.to)
+    print(f"Rolling {args.environment} back to {sha[:12]}...")
+    return _run_deploy(args, config, aws, sha, "rollback", args.service)
+
+
+def cmd_promote(args):
+    from bootstrap import deploy
+
+    config, _ = load_project(args)
+    if args.environment not in config.environments:
+        raise UserError(f"{args.environment!r} is not an environment (known: {', '.join(config.environments)})")
+    aws = aws_for(args, args.profile, args.region or config.state.region)
+    sha, images, source = deploy.promotion_images(aws, config, args.environment)
+    print(f"Promoting {sha[:12]} from {source} (healthy) to {args.environment}...")
+    return _run_deploy(args, config, aws, sha, "promote", sorted(images),
+                       verify=deploy.same_digests_as(aws, images))

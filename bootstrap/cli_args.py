@@ -30,6 +30,13 @@ def _global_options(parser, suppress):
                         help="use this project's embedded local AWS emulator (see `ecsenv local start`)")
 
 
+def _rollout_options(parser, services=True):
+    if services:
+        parser.add_argument("--service", action="append", metavar="NAME", help="only this service (repeatable)")
+    parser.add_argument("--timeout", type=float, default=900, metavar="S", help="seconds to wait (default 900)")
+    parser.add_argument("--no-wait", action="store_true", help="return once the services are updated")
+
+
 def _command(subparsers, name, **kwargs):
     """A (sub)command that also takes the global options after its name."""
     parser = subparsers.add_parser(name, **kwargs)
@@ -132,6 +139,34 @@ def build_parser():
                     "Task definition changes on ECS services made by deploys are expected and listed apart.",
         epilog="exit codes: 0 no drift (deploy-made changes only), 3 drift, 1 terraform failed.")
     drift.add_argument("environment")
+
+    deploy = _command(
+        commands, "deploy", help="deploy an image commit to an environment's ECS services",
+        description="For each service (all by default): take the task definition it runs, check the image "
+                    "<repo>:<SHA> exists in ECR and every secret it references has a value (all before anything "
+                    "changes), register a new revision with that image, update the service, and wait until it runs "
+                    "the new revision with rollout COMPLETED. Nothing is deregistered. One deploy per environment "
+                    "at a time.",
+        epilog="exit codes: 0 deployed, 1 failed or rolled back by ECS (its reason and the last service events are "
+               "shown), 2 refused before anything changed.")
+    deploy.add_argument("environment")
+    deploy.add_argument("--sha", required=True, help="the commit whose image to deploy (the image tag)")
+    _rollout_options(deploy)
+
+    rollback = _command(
+        commands, "rollback", help="deploy the commit deployed before the current one (or --to SHA)",
+        description="Registers a new revision with the older image, so it works even when the old revision is "
+                    "INACTIVE. Allowed from any branch; recorded for `ecsenv status`.")
+    rollback.add_argument("environment")
+    rollback.add_argument("--to", metavar="SHA", help="the commit to go back to (default: the one before)")
+    _rollout_options(rollback)
+
+    promote = _command(
+        commands, "promote", help="deploy exactly what runs (healthy) in the source environment",
+        description="Deploys to ENV the images running in the environment it promotes from (promotes_from in "
+                    "ecsenv.yaml), which must have completed its rollout; the images' digests must match.")
+    promote.add_argument("environment")
+    _rollout_options(promote, services=False)
 
     check = _command(
         commands, "check", help="static consistency of environments/ and modules/ (no AWS)",

@@ -1,0 +1,405 @@
+"""Deploy an image SHA to an environment's ECS services, roll back by SHA, promote what runs in the source
+environment. The seed's CI deploy (render the SHA into the Terraform-made task definition, deploy, wait for
+stability), plus what its users asked for: checks before anything is registered, a failing result when ECS rolls
+the deployment back, visible progress, a lock against concurrent deploys, and nothing ever deregistered.
+
+A service "runs" the task definition in its service document (on AWS the same as its PRIMARY deployment's)."""
+
+import datetime
+import json
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+
+from bootstrap.aws import call, error_code, failed
+from bootstrap.errors import OperationFailed, UserError
+from bootstrap.status import cluster_name
+
+LOCK_PREFIX = "ecsenv/deploy-locks"
+HISTORY_PREFIX = "ecsenv/deployed"
+# What RegisterTaskDefinition accepts of what DescribeTaskDefinition returns; the rest is ECS's bookkeeping.
+REGISTRABLE = ("family", "taskRoleArn", "executionRoleArn", "networkMode", "containerDefinitions", "volumes",
+               "placementConstraints", "requiresCompatibilities", "cpu", "memory", "pidMode", "ipcMode",
+               "proxyConfiguration", "inferenceAccelerators", "ephemeralStorage", "runtimePlatform",
+               "enableFaultInjection")
+
+
+@dataclass
+class ServicePlan:
+    service: str
+    task_definition: dict  # the one the service runs now
+    images: dict  # container name -> the image it will run
+    previous_images: dict  # container name -> the image it runs now
+    new_arn: str | None = None
+
+
+@dataclass
+class DeployResult:
+    environment: str
+    sha: str
+    services: list = field(default_factory=list)  # ServicePlan
+
+
+def now_iso():
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+
+
+# ---------------------------------------------------------------- the lock
+
+
+class DeployLock:
+    """One deploy per environment at a time: a conditional write (If-None-Match) of a lock object in the state
+    bucket, released on every exit path."""
+
+    def __init__(self, aws, bucket, environment, owner):
+        self.s3, self.bucket, self.environment, self.owner = aws.client("s3"), bucket, environment, owner
+        self.key = f"{LOCK_PREFIX}/{environment}.json"
+
+    def __enter__(self):
+        body = json.dumps({"owner": self.owner, "host": socket.gethostname(), "pid": os.getpid(),
+                           "started": now_iso()})
+        try:
+            call(self.s3.put_object, Bucket=self.bucket, Key=self.key, Body=body.encode(), IfNoneMatch="*")
+        except Exception as exc:  # noqa: BLE001
+            if error_code(exc) in ("PreconditionFailed", "ConditionalRequestConflict", "412"):
+                raise OperationFailed(self._held_message()) from None
+            raise failed(f"taking the deploy lock of {self.environment}", exc) from None
+        return self
+
+    def _held_message(self):
+        try:
+            held = json.loads(call(self.s3.get_object, Bucket=self.bucket, Key=self.key)["Body"].read())
+            started = datetime.datetime.fromisoformat(held["started"])
+            age = int((datetime.datetime.now(datetime.timezone.utc) - started).total_seconds())
+            who = f"{held['owner']} on {held['host']} (pid {held['pid']}), {age}s ago"
+        except Exception:  # noqa: BLE001 - the lock may have just been released; say what we can
+            who = "another run"
+        return (f"a deploy to {self.environment} is already running: started by {who}. Wait for it; if it died, "
+                f"remove s3://{self.bucket}/{self.key} and retry")
+
+    def __exit__(self, *exc_info):
+        try:
+            call(self.s3.delete_object, Bucket=self.bucket, Key=self.key)
+        except Exception:  # noqa: BLE001 - never hide the deploy's own outcome behind a release problem
+            pass
+        return False
+
+
+# ---------------------------------------------------------------- checks, all before anything is registered
+
+
+def _ecr_repository(image):
+    """(registry account, region, repository, tag) for an ECR image reference (tag None when pinned by digest),
+    else None."""
+    if "@" in image:
+        name, tag = image.split("@", 1)[0], None
+    else:
+        name, _, tag = image.rpartition(":")
+        if "/" in tag or not name:
+            return None
+    host, _, repository = name.partition("/")
+    parts = host.split(".")
+    if len(parts) < 6 or parts[1:3] != ["dkr", "ecr"]:
+        return None
+    return parts[0], parts[3], repository, tag
+
+
+def with_tag(image, sha):
+    """The same ECR repository at another tag."""
+    name = image.split("@", 1)[0] if "@" in image else image.rpartition(":")[0]
+    return f"{name}:{sha}"
+
+
+def image_digest(aws, image):
+    """The digest of an ECR image reference, or None when no such image exists."""
+    account, region, repository, tag = _ecr_repository(image)
+    ecr = aws.client("ecr", region)
+    try:
+        details = call(ecr.describe_images, registryId=account, repositoryName=repository,
+                       imageIds=[{"imageTag": tag}])["imageDetails"]
+    except Exception as exc:  # noqa: BLE001
+        if error_code(exc) in ("ImageNotFoundException", "RepositoryNotFoundException"):
+            return None
+        raise failed(f"looking up image {image}", exc) from None
+    return details[0]["imageDigest"] if details else None
+
+
+def _secret_has_value(aws, value_from):
+    """True/False for Secrets Manager references; None for references we cannot check (SSM parameters)."""
+    if ":secretsmanager:" not in value_from:
+        return None
+    arn = ":".join(value_from.split(":")[:7])  # drop a `:json-key:version-stage:version-id` suffix
+    try:
+        secret = call(aws.client("secretsmanager").describe_secret, SecretId=arn)
+    except Exception as exc:  # noqa: BLE001
+        if error_code(exc) == "ResourceNotFoundException":
+            return False
+        raise failed(f"checking secret {arn}", exc) from None
+    return any("AWSCURRENT" in stages for stages in (secret.get("VersionIdsToStages") or {}).values())
+
+
+def environment_services(aws, config, environment, only=None):
+    """{name: service document} of the environment's cluster, in name order (or the ones asked for)."""
+    ecs = aws.client("ecs")
+    cluster = cluster_name(config, environment)
+    try:
+        arns = [arn for page in ecs.get_paginator("list_services").paginate(cluster=cluster)
+                for arn in page.get("serviceArns", [])]
+    except Exception as exc:  # noqa: BLE001
+        if error_code(exc) == "ClusterNotFoundException":
+            raise UserError(f"{environment} has no ECS cluster {cluster}: apply it first (`ecsenv apply "
+                            f"{environment}`)") from None
+        raise failed(f"listing the services of {cluster}", exc) from None
+    services = {}
+    for start in range(0, len(arns), 10):
+        for service in call(ecs.describe_services, cluster=cluster, services=arns[start:start + 10])["services"]:
+            services[service["serviceName"]] = service
+    if only:
+        unknown = [name for name in only if name not in services]
+        if unknown:
+            raise UserError(f"no service {', '.join(unknown)} in {cluster} (it has: {', '.join(sorted(services))})")
+        return {name: services[name] for name in only}
+    if not services:
+        raise UserError(f"{cluster} has no services to deploy")
+    return dict(sorted(services.items()))
+
+
+def prepare(aws, config, environment, sha, only=None):
+    """ServicePlans for a deploy of `sha`, after checking that every image exists and every secret the task
+    definitions reference has a value. Raises before anything changes."""
+    ecs = aws.client("ecs")
+    plans, problems = [], []
+    for name, service in environment_services(aws, config, environment, only).items():
+        task_definition = call(ecs.describe_task_definition, taskDefinition=service["taskDefinition"],
+                               include=["TAGS"])
+        definition, tags = task_definition["taskDefinition"], task_definition.get("tags") or []
+        definition["_tags"] = tags
+        previous, wanted = {}, {}
+        for container in definition["containerDefinitions"]:
+            previous[container["name"]] = container["image"]
+            if not _ecr_repository(container["image"]):
+                continue  # a sidecar from a public registry keeps its image
+            target = with_tag(container["image"], sha)
+            wanted[container["name"]] = target
+            if image_digest(aws, target) is None:
+                problems.append(f"{name}: image {target} does not exist (push it first)")
+            for secret in container.get("secrets") or []:
+                if _secret_has_value(aws, secret["valueFrom"]) is False:
+                    problems.append(f"{name}: secret {secret['name']} ({secret['valueFrom']}) has no value "
+                                    f"(set it with `ecsenv secret set {environment} {secret['name']}`)")
+        if not wanted:
+            problems.append(f"{name}: no container image in ECR to deploy")
+        plans.append(ServicePlan(name, definition, wanted, previous))
+    if problems:
+        raise UserError("nothing was deployed: " + "; ".join(problems))
+    return plans
+
+
+# ---------------------------------------------------------------- register, update, wait
+
+
+def register(aws, plan):
+    definition = plan.task_definition
+    kwargs = {key: definition[key] for key in REGISTRABLE if definition.get(key) not in (None, [], {})}
+    kwargs["containerDefinitions"] = [dict(container, image=plan.images.get(container["name"], container["image"]))
+                                      for container in definition["containerDefinitions"]]
+    if definition.get("_tags"):
+        kwargs["tags"] = definition["_tags"]
+    ecs = aws.client("ecs")
+    try:
+        plan.new_arn = call(ecs.register_task_definition, **kwargs)["taskDefinition"]["taskDefinitionArn"]
+    except Exception as exc:  # noqa: BLE001
+        raise failed(f"registering a new revision of {definition['family']}", exc) from None
+
+
+def update(aws, config, environment, plan):
+    try:
+        call(aws.client("ecs").update_service, cluster=cluster_name(config, environment), service=plan.service,
+             taskDefinition=plan.new_arn)
+    except Exception as exc:  # noqa: BLE001
+        raise failed(f"updating service {plan.service}", exc) from None
+
+
+@dataclass
+class Progress:
+    service: str
+    rollout: str | None
+    running: int
+    desired: int
+    events: list  # new service event messages since the last report
+
+
+def wait(aws, config, environment, plans, timeout, on_progress=None, poll_seconds=None):
+    """Until every service runs its new revision with rollout COMPLETED and all tasks running. A rollback by the
+    circuit breaker (the service went back to another revision), a FAILED rollout or the timeout raise
+    OperationFailed with ECS's reason and the last service events."""
+    ecs = aws.client("ecs")
+    cluster = cluster_name(config, environment)
+    poll = poll_seconds if poll_seconds is not None else float(os.environ.get("ECSENV_POLL_SECONDS", "5"))
+    deadline = time.monotonic() + timeout
+    pending = {plan.service: plan for plan in plans}
+    seen_events = {plan.service: None for plan in plans}
+    last = {}
+    while True:
+        described = call(ecs.describe_services, cluster=cluster, services=list(pending))["services"]
+        for service in described:
+            name = service["serviceName"]
+            plan = pending[name]
+            primary = next((d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {})
+            rollout = primary.get("rolloutState")
+            running, desired = service.get("runningCount", 0), service.get("desiredCount", 0)
+            events = _new_events(service, seen_events, name)
+            if on_progress and (events or last.get(name) != (rollout, running, desired)):
+                on_progress(Progress(name, rollout, running, desired, events))
+            last[name] = (rollout, running, desired)
+            if service["taskDefinition"] != plan.new_arn:
+                raise OperationFailed(_failure(name, "ECS rolled the deployment back to "
+                                               f"{service['taskDefinition'].rsplit('/', 1)[-1]}", primary, service))
+            if rollout == "FAILED":
+                raise OperationFailed(_failure(name, "the rollout FAILED", primary, service))
+            if rollout in ("COMPLETED", None) and running >= desired:
+                del pending[name]
+        if not pending:
+            return
+        if time.monotonic() >= deadline:
+            name = next(iter(pending))
+            service = next(s for s in described if s["serviceName"] == name)
+            primary = next((d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {})
+            raise OperationFailed(_failure(name, f"timed out after {timeout:g}s waiting for the rollout",
+                                           primary, service))
+        time.sleep(poll)
+
+
+def _new_events(service, seen, name):
+    events = service.get("events") or []  # newest first
+    if seen[name] is None:
+        seen[name] = events[0]["id"] if events else ""
+        return []
+    fresh = []
+    for event in events:
+        if event["id"] == seen[name]:
+            break
+        fresh.append(event["message"])
+    if events:
+        seen[name] = events[0]["id"]
+    return list(reversed(fresh))
+
+
+def _failure(name, what, primary, service):
+    reason = primary.get("rolloutStateReason")
+    events = [event["message"] for event in (service.get("events") or [])[:5]]
+    return (f"{name}: {what}" + (f" ({reason})" if reason else "") +
+            (". Last service events: " + " | ".join(events) if events else ""))
+
+
+# ---------------------------------------------------------------- history (for rollback and status)
+
+
+def _history_key(environment):
+    return f"{HISTORY_PREFIX}/{environment}.json"
+
+
+def read_history(aws, bucket, environment):
+    s3 = aws.client("s3")
+    try:
+        return json.loads(call(s3.get_object, Bucket=bucket, Key=_history_key(environment))["Body"].read())
+    except Exception as exc:  # noqa: BLE001
+        if error_code(exc) in ("NoSuchKey", "404"):
+            return []
+        raise failed(f"reading the deploy history of {environment}", exc) from None
+
+
+def append_history(aws, bucket, environment, entry):
+    """Read-modify-write of the history list; safe because only a lock holder writes it."""
+    history = read_history(aws, bucket, environment) + [entry]
+    call(aws.client("s3").put_object, Bucket=bucket, Key=_history_key(environment),
+         Body=json.dumps(history[-200:], indent=2).encode(), ContentType="application/json")
+    return history
+
+
+def previous_sha(history):
+    """The SHA deployed before the current one (None when there is none)."""
+    if not history:
+        return None
+    current = history[-1]["sha"]
+    for entry in reversed(history[:-1]):
+        if entry["sha"] != current:
+            return entry["sha"]
+    return None
+
+
+# ---------------------------------------------------------------- the verbs
+
+
+def deploy(aws, config, environment, sha, identity, services=None, timeout=900.0, wait_for_it=True,
+           on_step=None, on_progress=None, kind="deploy", verify=None):
+    """Check (and `verify(plans)`, if given), lock, register, update, wait, record. Returns the DeployResult."""
+    plans = prepare(aws, config, environment, sha, services)
+    if verify:
+        verify(plans)
+    with DeployLock(aws, config.state.bucket, environment, identity.arn):
+        for plan in plans:
+            register(aws, plan)
+            if on_step:
+                on_step(f"{plan.service}: registered {plan.new_arn.rsplit('/', 1)[-1]} "
+                        f"({', '.join(sorted(set(plan.images.values())))})")
+        for plan in plans:
+            update(aws, config, environment, plan)
+        if wait_for_it:
+            wait(aws, config, environment, plans, timeout, on_progress)
+        append_history(aws, config.state.bucket, environment,
+                       {"sha": sha, "at": now_iso(), "by": identity.arn, "kind": kind,
+                        "services": {plan.service: plan.new_arn for plan in plans}, "waited": wait_for_it})
+    return DeployResult(environment, sha, plans)
+
+
+def rollback_target(aws, config, environment, to=None):
+    if to:
+        return to
+    target = previous_sha(read_history(aws, config.state.bucket, environment))
+    if target is None:
+        raise UserError(f"no earlier deploy of {environment} is recorded: name the commit with --to SHA")
+    return target
+
+
+def promotion_images(aws, config, environment):
+    """(sha, {service: image}) running healthy in the environment `environment` promotes from; digests must match
+    what will be deployed. Raises when the source is not healthy or runs more than one commit."""
+    source = config.environments[environment].promotes_from
+    if not source:
+        raise UserError(f"{environment} does not promote from another environment (set promotes_from in "
+                        "ecsenv.yaml)")
+    ecs = aws.client("ecs")
+    images, shas = {}, set()
+    for name, service in environment_services(aws, config, source).items():
+        primary = next((d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {})
+        if primary.get("rolloutState") not in ("COMPLETED", None) or \
+                service.get("runningCount", 0) < service.get("desiredCount", 0):
+            raise UserError(f"{source} is not healthy: {name} rollout {primary.get('rolloutState')}, "
+                            f"{service.get('runningCount', 0)}/{service.get('desiredCount', 0)} running. "
+                            "Promote once it has completed")
+        definition = call(ecs.describe_task_definition, taskDefinition=service["taskDefinition"])["taskDefinition"]
+        for container in definition["containerDefinitions"]:
+            if _ecr_repository(container["image"]):
+                images[name] = container["image"]
+                shas.add(_ecr_repository(container["image"])[3])
+    if len(shas) != 1:
+        raise UserError(f"{source} runs {len(shas)} different commits ({', '.join(sorted(shas))}): deploy one "
+                        "commit to all its services first")
+    return shas.pop(), images, source
+
+
+def same_digests_as(aws, source_images):
+    """A verify hook for deploy(): every image to deploy must be the very image the source runs (same digest,
+    not only the same tag, so a re-pushed tag or another registry cannot slip in)."""
+    def verify(plans):
+        for plan in plans:
+            source = source_images.get(plan.service)
+            if source is None:
+                raise UserError(f"{plan.service} does not run in the source environment: nothing to promote")
+            for image in plan.images.values():
+                if image_digest(aws, image) != image_digest(aws, source):
+                    raise UserError(f"{plan.service}: {image} is not the image the source runs ({source}): "
+                                    "their digests differ")
+    return verify
