@@ -34,12 +34,15 @@ class DesiredBackend:
     table: str | None  # None when locking is "lockfile" only
     kms_key_id: str | None
     tags: tuple  # ((key, value), ...) so the dataclass stays hashable
+    # False only on the embedded emulator: moto enforces a Deny statement without evaluating its Condition, so the
+    # TLS-only statement would refuse every object read and write there (Terraform's state included).
+    tls_only: bool = True
 
     @classmethod
-    def from_state_config(cls, state):
+    def from_state_config(cls, state, tls_only=True):
         return cls(account_id=state.account_id, region=state.region, bucket=state.bucket,
                    table=state.lock_table if state.uses_table else None,
-                   kms_key_id=state.kms_key_id, tags=tuple(sorted(state.tags.items())))
+                   kms_key_id=state.kms_key_id, tags=tuple(sorted(state.tags.items())), tls_only=tls_only)
 
     def tls_statement(self):
         arn = f"arn:{partition(self.region)}:s3:::{self.bucket}"
@@ -287,12 +290,16 @@ def _plan_bucket(desired, state):
             "put_bucket_ownership_controls",
             OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
 
-    merged_policy, policy_ok, others = _merge_policy(state.policy, desired.tls_statement())
-    kept = f" ({others} other statement{'s' if others != 1 else ''} kept)" if others else ""
-    add("TLS-only policy", policy_ok,
-        ("statement " + TLS_SID + " present" if policy_ok else _describe_policy(state.policy)) + kept,
-        f"deny non-TLS access (Sid {TLS_SID}){kept}",
-        "put_bucket_policy", Policy=json.dumps(merged_policy))
+    if desired.tls_only:
+        merged_policy, policy_ok, others = _merge_policy(state.policy, desired.tls_statement())
+        kept = f" ({others} other statement{'s' if others != 1 else ''} kept)" if others else ""
+        add("TLS-only policy", policy_ok,
+            ("statement " + TLS_SID + " present" if policy_ok else _describe_policy(state.policy)) + kept,
+            f"deny non-TLS access (Sid {TLS_SID}){kept}",
+            "put_bucket_policy", Policy=json.dumps(merged_policy))
+    else:
+        changes.append(Change(resource, "TLS-only policy", "ok", "left out on the local emulator (it would enforce "
+                              "the Deny without its condition)", ""))
 
     merged_rules, missing_rules, other_rules = _merge_lifecycle(state.lifecycle_rules, desired.lifecycle_rules())
     kept = f" ({other_rules} other rule{'s' if other_rules != 1 else ''} kept)" if other_rules else ""

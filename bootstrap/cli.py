@@ -23,7 +23,7 @@ def main(argv=None):
     handlers = {"init": cmd_init, "local": cmd_local, "render": cmd_render, "env": cmd_env,
                 "backend": cmd_backend, "check": cmd_check, "plan": cmd_plan, "apply": cmd_apply,
                 "status": cmd_status, "drift": cmd_drift, "deploy": cmd_deploy, "rollback": cmd_rollback,
-                "promote": cmd_promote}
+                "promote": cmd_promote, "secret": cmd_secret}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:
@@ -95,7 +95,7 @@ def cmd_init(args):
                            wiz.confirm("Also write environments/global_aws/state_backend.tf, so Terraform takes "
                                        "over the bucket and table (import blocks, prevent_destroy)?", default=True))
     files = init_flow.generated_files(config, project_dir, adopt)
-    desired = backend.DesiredBackend.from_state_config(config.state)
+    desired = backend.DesiredBackend.from_state_config(config.state, tls_only=not args.local)
     changes = backend.plan_backend(desired, backend.read_backend(aws, desired))
     print(display.format_plan(changes, identity, config.state.region, color=display.use_color()))
     print(display.format_files(files, planned=True))
@@ -413,3 +413,55 @@ def cmd_promote(args):
     print(f"Promoting {sha[:12]} from {source} (healthy) to {args.environment}...")
     return _run_deploy(args, config, aws, sha, "promote", sorted(images),
                        verify=deploy.same_digests_as(aws, images))
+
+
+def cmd_secret(args):
+    from bootstrap import secrets
+
+    config, _ = load_project(args)
+    if args.environment not in config.environments:
+        raise UserError(f"{args.environment!r} is not an environment (known: {', '.join(config.environments)})")
+    aws = aws_for(args, args.profile, args.region or config.state.region)
+    if args.secret_command == "list":
+        return _secret_list(args, config, aws, secrets)
+    value = secrets.read_value(sys.stdin, sys.stdin.isatty(), name=args.name)
+    entry = secrets.set_secret(aws, config.project, args.environment, args.name, value)
+    del value  # not kept around: nothing below needs it
+    print(f"Set {entry.name} of {config.project} {args.environment} ({entry.secret_id}); new current version"
+          + (f" at {entry.last_changed}." if entry.last_changed else "."))
+    for service, verdict in secrets.readers_check(aws, config.project, args.environment, entry):
+        print(f"  {service}: execution role may read it: {verdict}")
+        if verdict.startswith("denied"):
+            print(f"ecsenv: warning: {service} cannot read {entry.name}; its tasks will fail to start",
+                  file=sys.stderr)
+    using = secrets.services_using(aws, config.project, args.environment, entry)
+    if not using:
+        print(f"No ECS service of {args.environment} uses it yet.")
+    elif args.redeploy:
+        print(f"Redeploying {', '.join(using)} (new tasks read the new value)...")
+        secrets.redeploy(aws, config.project, args.environment, using)
+        print(f"Redeployed {len(using)} service{'s' if len(using) != 1 else ''}.")
+    else:
+        print(f"Running tasks keep the old value until they restart: run again with --redeploy, or redeploy "
+              f"{', '.join(using)}.")
+    return EXIT_OK
+
+
+def _secret_list(args, config, aws, secrets):
+    import dataclasses
+    import json
+
+    from bootstrap import display
+
+    declared = secrets.list_secrets(aws, config.project, args.environment)
+    if args.json:
+        print(json.dumps({"project": config.project, "environment": args.environment,
+                          "secrets": [dataclasses.asdict(entry) for entry in declared]}, indent=2))
+    elif not declared:
+        print(f"No secrets are declared for {config.project} {args.environment} (add them to secret_names in "
+              f"environments/{args.environment} and apply).")
+    else:
+        rows = [{"name": entry.name, "value": "set" if entry.has_value else "not set",
+                 "changed": entry.last_changed} for entry in declared]
+        print(display.format_table(rows, [("name", "NAME"), ("value", "VALUE"), ("changed", "LAST CHANGED")]))
+    return EXIT_PENDING if any(not entry.has_value for entry in declared) else EXIT_OK

@@ -168,6 +168,27 @@ def build_parser():
     promote.add_argument("environment")
     _rollout_options(promote, services=False)
 
+    secret = _command(commands, "secret", help="list an environment's secrets; set a value (never via argv)",
+                      description="Secrets are declared by the stack (modules/core-services) without values, named "
+                                  "<project>/<env>/<NAME>. ecsenv finds them by their ecsenv:* tags.")
+    secret_commands = secret.add_subparsers(dest="secret_command", metavar="ACTION", required=True)
+    secret_list = _command(
+        secret_commands, "list", help="declared secrets, whether each has a value, last changed (never a value)",
+        epilog="exit codes: 0 every secret has a value, 3 some have none, 1 AWS failed.")
+    secret_list.add_argument("environment")
+    secret_list.add_argument("--json", action="store_true", help="machine-readable output")
+    secret_set = _command(
+        secret_commands, "set", help="set a secret's value from a hidden prompt or stdin",
+        description="Reads the value from a hidden prompt (twice) on a terminal, else from stdin (one trailing "
+                    "newline dropped): never from the command line, so it is in no shell history or process "
+                    "list. Stores it as the secret's new current version, says whether each service's execution "
+                    "role may read it, and with --redeploy restarts the services that use it.",
+        epilog="example: ecsenv secret set staging DB_PASSWORD < password.txt")
+    secret_set.add_argument("environment")
+    secret_set.add_argument("name", help="the secret's NAME (see `ecsenv secret list ENV`)")
+    secret_set.add_argument("--redeploy", action="store_true", help="restart the services that use it, so they "
+                            "read the new value")
+
     check = _command(
         commands, "check", help="static consistency of environments/ and modules/ (no AWS)",
         description="Checks, with the Terraform files parsed (python-hcl2): every module variable without a default "

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from bootstrap.aws import call, error_code, failed
 from bootstrap.errors import OperationFailed, UserError
-from bootstrap.status import cluster_name
+from bootstrap.status import cluster_name, describe_services
 
 LOCK_PREFIX = "ecsenv/deploy-locks"
 HISTORY_PREFIX = "ecsenv/deployed"
@@ -141,27 +141,16 @@ def _secret_has_value(aws, value_from):
 
 def environment_services(aws, config, environment, only=None):
     """{name: service document} of the environment's cluster, in name order (or the ones asked for)."""
-    ecs = aws.client("ecs")
-    cluster = cluster_name(config, environment)
-    try:
-        arns = [arn for page in ecs.get_paginator("list_services").paginate(cluster=cluster)
-                for arn in page.get("serviceArns", [])]
-    except Exception as exc:  # noqa: BLE001
-        if error_code(exc) == "ClusterNotFoundException":
-            raise UserError(f"{environment} has no ECS cluster {cluster}: apply it first (`ecsenv apply "
-                            f"{environment}`)") from None
-        raise failed(f"listing the services of {cluster}", exc) from None
-    services = {}
-    for start in range(0, len(arns), 10):
-        for service in call(ecs.describe_services, cluster=cluster, services=arns[start:start + 10])["services"]:
-            services[service["serviceName"]] = service
+    cluster = cluster_name(config.project, environment)
+    services = {service["serviceName"]: service for service in describe_services(aws, cluster)}
     if only:
         unknown = [name for name in only if name not in services]
         if unknown:
             raise UserError(f"no service {', '.join(unknown)} in {cluster} (it has: {', '.join(sorted(services))})")
         return {name: services[name] for name in only}
     if not services:
-        raise UserError(f"{cluster} has no services to deploy")
+        raise UserError(f"{environment} has no ECS services (cluster {cluster}): apply it first with "
+                        f"`ecsenv apply {environment}`")
     return dict(sorted(services.items()))
 
 
@@ -215,7 +204,7 @@ def register(aws, plan):
 
 def update(aws, config, environment, plan):
     try:
-        call(aws.client("ecs").update_service, cluster=cluster_name(config, environment), service=plan.service,
+        call(aws.client("ecs").update_service, cluster=cluster_name(config.project, environment), service=plan.service,
              taskDefinition=plan.new_arn)
     except Exception as exc:  # noqa: BLE001
         raise failed(f"updating service {plan.service}", exc) from None
@@ -235,7 +224,7 @@ def wait(aws, config, environment, plans, timeout, on_progress=None, poll_second
     circuit breaker (the service went back to another revision), a FAILED rollout or the timeout raise
     OperationFailed with ECS's reason and the last service events."""
     ecs = aws.client("ecs")
-    cluster = cluster_name(config, environment)
+    cluster = cluster_name(config.project, environment)
     poll = poll_seconds if poll_seconds is not None else float(os.environ.get("ECSENV_POLL_SECONDS", "5"))
     deadline = time.monotonic() + timeout
     pending = {plan.service: plan for plan in plans}

@@ -38,27 +38,32 @@ class EnvironmentStatus:
     detail: str = ""
 
 
-def cluster_name(config, environment):
-    return f"{config.project}-{environment}"
+def cluster_name(project, environment):
+    """The ECS cluster of an environment, as modules/cluster names it."""
+    return f"{project}-{environment}"
+
+
+def describe_services(aws, cluster):
+    """The service documents of a cluster ([] when there is no such cluster)."""
+    ecs = aws.client("ecs")
+    try:
+        arns = [arn for page in ecs.get_paginator("list_services").paginate(cluster=cluster)
+                for arn in page.get("serviceArns", [])]
+        services = []
+        for start in range(0, len(arns), 10):  # DescribeServices takes ten at a time
+            services += call(ecs.describe_services, cluster=cluster, services=arns[start:start + 10])["services"]
+    except Exception as exc:  # noqa: BLE001
+        if error_code(exc) in ("ClusterNotFoundException", "ClientException"):
+            return []
+        raise failed(f"listing the services of cluster {cluster}", exc) from None
+    return services
 
 
 def read_services(aws, cluster):
     """ServiceStatus of every service in the cluster ([] when there is no such cluster)."""
     ecs = aws.client("ecs")
-    try:
-        arns = []
-        for page in ecs.get_paginator("list_services").paginate(cluster=cluster):
-            arns += page.get("serviceArns", [])
-    except Exception as exc:  # noqa: BLE001
-        if error_code(exc) in ("ClusterNotFoundException", "ClientException"):
-            return []
-        raise failed(f"listing the services of cluster {cluster}", exc) from None
-    services = []
-    for start in range(0, len(arns), 10):  # DescribeServices takes ten at a time
-        described = call(ecs.describe_services, cluster=cluster, services=arns[start:start + 10])
-        services += described.get("services", [])
     with ThreadPoolExecutor(max_workers=8) as pool:
-        return list(pool.map(lambda service: _service_status(ecs, service), services))
+        return list(pool.map(lambda service: _service_status(ecs, service), describe_services(aws, cluster)))
 
 
 def _service_status(ecs, service):
@@ -118,7 +123,7 @@ def report(project_dir, config, aws):
             status.infra_sha, status.applied_at, status.applied_by = record.sha, record.applied_at, record.by
             status.emergency = record.emergency
         if environment in config.environments:
-            status.services = read_services(aws, cluster_name(config, environment))
+            status.services = read_services(aws, cluster_name(config.project, environment))
         status.verdict, status.detail = _verdict(project_dir, status, main_sha)
         return status
 

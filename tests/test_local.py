@@ -41,8 +41,15 @@ def test_local_emulator_outlives_start_and_serves_local_commands(local_project):
     init = ecsenv(local_project, "--local", "init", "--yes")
     assert init.returncode == 0, init.stderr
     assert "AWS account 123456789012" in init.stdout and f"Wrote {local_project}/ecsenv.yaml" in init.stdout
+    assert "TLS-only policy" in init.stdout and "left out on the local emulator" in init.stdout
     plan = ecsenv(local_project, "init", "--plan", "--local")  # the option also works after the command
     assert plan.returncode == 0 and "Converged" in plan.stdout
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=record["endpoint"], region_name="us-east-1",
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    s3.put_object(Bucket="acme-tfstate-123456789012", Key="probe", Body=b"state")  # object access works locally
+    assert s3.get_object(Bucket="acme-tfstate-123456789012", Key="probe")["Body"].read() == b"state"
 
     stopped = ecsenv(local_project, "local", "stop")
     assert stopped.returncode == 0 and "stopped" in stopped.stdout
