@@ -11,41 +11,18 @@ Prints numbers and ratios; exits 0 whatever they are.
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
-import urllib.request
+
+from emulator import Emulator  # bench/emulator.py: the moto server subprocess, shared by the benchmarks
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUNS = 5
 BUCKET = "bench-tfstate-123456789012"
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_emulator():
-    port = free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, MOTO_ECS_SERVICE_RUNNING="1")
-    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=1)
-            return process, endpoint
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    sys.exit("the emulator did not start")
 
 
 def sh(args, cwd, env, check=True):
@@ -169,8 +146,10 @@ def main():
     mirror = os.environ.get("ECSENV_TF_PROVIDER_MIRROR", "/opt/tf-plugins")
     if not shutil.which("terraform") or not os.path.isdir(mirror):
         sys.exit("needs terraform on PATH and the provider mirror (ECSENV_TF_PROVIDER_MIRROR)")
-    process, endpoint = start_emulator()
     work = tempfile.mkdtemp(prefix="ecsenv-bench-")
+    emulator = Emulator(os.path.join(work, "moto.log"))
+    emulator.wait_ready()
+    endpoint = emulator.endpoint
     cli_config = os.path.join(work, "terraform.rc")
     with open(cli_config, "w") as handle:
         handle.write(f'provider_installation {{\n  filesystem_mirror {{\n    path = "{mirror}"\n  }}\n}}\n'
@@ -185,8 +164,7 @@ def main():
         wrapper, bare = bench_plan(endpoint, env)
         status_2, status_8 = bench_status(endpoint, env, 2), bench_status(endpoint, env, 8)
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=10)
+        emulator.stop()
         shutil.rmtree(work, ignore_errors=True)
     ratio = wrapper / bare
     print(f"{'measure':<44} {'value':>10}  target")

@@ -1,0 +1,360 @@
+# The environment's shared infrastructure: network (VPC over two AZs), the public load balancer, the ECS cluster,
+# its log group and the environment's KMS key (logs, secrets, ECS exec sessions).
+
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
+
+locals {
+  name       = "${var.project}-${var.environment}"
+  azs        = var.availability_zones
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.name
+  https      = var.certificate_arn != ""
+  tags       = merge(var.tags, { "ecsenv:project" = var.project, "ecsenv:environment" = var.environment })
+}
+
+# --- KMS: one customer-managed key per environment --------------------------------------------------------------
+
+resource "aws_kms_key" "this" {
+  description             = "${local.name}: CloudWatch logs, Secrets Manager secrets, ECS exec"
+  deletion_window_in_days = 30
+  enable_key_rotation     = true
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "AccountAdministers"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      {
+        Sid       = "CloudWatchLogsUse"
+        Effect    = "Allow"
+        Principal = { Service = "logs.${local.region}.amazonaws.com" }
+        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+        Resource  = "*"
+        Condition = {
+          ArnLike = {
+            "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"
+          }
+        }
+      },
+    ]
+  })
+  tags = local.tags
+}
+
+resource "aws_kms_alias" "this" {
+  name          = "alias/${local.name}"
+  target_key_id = aws_kms_key.this.key_id
+}
+
+# --- Network ----------------------------------------------------------------------------------------------------
+
+resource "aws_vpc" "this" {
+  cidr_block           = var.vpc_cidr
+  enable_dns_support   = true
+  enable_dns_hostnames = true
+  tags                 = merge(local.tags, { Name = local.name })
+}
+
+# Take over the VPC's default security group and leave it without rules: nothing should use it.
+resource "aws_default_security_group" "this" {
+  vpc_id = aws_vpc.this.id
+  tags   = merge(local.tags, { Name = "${local.name}-default-unused" })
+}
+
+resource "aws_internet_gateway" "this" {
+  vpc_id = aws_vpc.this.id
+  tags   = merge(local.tags, { Name = local.name })
+}
+
+resource "aws_subnet" "public" {
+  count                   = 2
+  vpc_id                  = aws_vpc.this.id
+  availability_zone       = local.azs[count.index]
+  cidr_block              = cidrsubnet(var.vpc_cidr, 8, count.index)
+  map_public_ip_on_launch = false # only the load balancer and the NAT gateway live here; neither needs it
+  tags                    = merge(local.tags, { Name = "${local.name}-public-${local.azs[count.index]}", "ecsenv:tier" = "public" })
+}
+
+resource "aws_subnet" "private" {
+  count             = 2
+  vpc_id            = aws_vpc.this.id
+  availability_zone = local.azs[count.index]
+  cidr_block        = cidrsubnet(var.vpc_cidr, 8, count.index + 10)
+  tags              = merge(local.tags, { Name = "${local.name}-private-${local.azs[count.index]}", "ecsenv:tier" = "private" })
+}
+
+resource "aws_route_table" "public" {
+  vpc_id = aws_vpc.this.id
+  tags   = merge(local.tags, { Name = "${local.name}-public" })
+}
+
+resource "aws_route" "public_internet" {
+  route_table_id         = aws_route_table.public.id
+  destination_cidr_block = "0.0.0.0/0"
+  gateway_id             = aws_internet_gateway.this.id
+}
+
+resource "aws_route_table_association" "public" {
+  count          = 2
+  subnet_id      = aws_subnet.public[count.index].id
+  route_table_id = aws_route_table.public.id
+}
+
+resource "aws_eip" "nat" {
+  count  = var.enable_nat_gateway ? 1 : 0
+  domain = "vpc"
+  tags   = merge(local.tags, { Name = "${local.name}-nat" })
+}
+
+resource "aws_nat_gateway" "this" {
+  count         = var.enable_nat_gateway ? 1 : 0
+  allocation_id = aws_eip.nat[0].id
+  subnet_id     = aws_subnet.public[0].id
+  tags          = merge(local.tags, { Name = local.name })
+
+  depends_on = [aws_internet_gateway.this]
+}
+
+resource "aws_route_table" "private" {
+  vpc_id = aws_vpc.this.id
+  tags   = merge(local.tags, { Name = "${local.name}-private" })
+}
+
+resource "aws_route" "private_nat" {
+  count                  = var.enable_nat_gateway ? 1 : 0
+  route_table_id         = aws_route_table.private.id
+  destination_cidr_block = "0.0.0.0/0"
+  nat_gateway_id         = aws_nat_gateway.this[0].id
+}
+
+resource "aws_route_table_association" "private" {
+  count          = 2
+  subnet_id      = aws_subnet.private[count.index].id
+  route_table_id = aws_route_table.private.id
+}
+
+resource "aws_cloudwatch_log_group" "flow_logs" {
+  count             = var.enable_flow_logs ? 1 : 0
+  name              = "/vpc/${local.name}/flow-logs"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.this.arn
+  tags              = local.tags
+}
+
+resource "aws_iam_role" "flow_logs" {
+  count = var.enable_flow_logs ? 1 : 0
+  name  = "${local.name}-flow-logs"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "vpc-flow-logs.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+    }]
+  })
+  tags = local.tags
+}
+
+resource "aws_iam_role_policy" "flow_logs" {
+  count = var.enable_flow_logs ? 1 : 0
+  name  = "write-flow-logs"
+  role  = aws_iam_role.flow_logs[0].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+      Resource = "${aws_cloudwatch_log_group.flow_logs[0].arn}:*"
+    }]
+  })
+}
+
+resource "aws_flow_log" "this" {
+  count                = var.enable_flow_logs ? 1 : 0
+  vpc_id               = aws_vpc.this.id
+  traffic_type         = "REJECT"
+  log_destination_type = "cloud-watch-logs"
+  log_destination      = aws_cloudwatch_log_group.flow_logs[0].arn
+  iam_role_arn         = aws_iam_role.flow_logs[0].arn
+  tags                 = local.tags
+}
+
+# --- Security groups --------------------------------------------------------------------------------------------
+
+resource "aws_security_group" "alb" {
+  name        = "${local.name}-alb"
+  description = "${local.name} load balancer: HTTP(S) from the allowed CIDRs"
+  vpc_id      = aws_vpc.this.id
+  tags        = merge(local.tags, { Name = "${local.name}-alb" })
+}
+
+resource "aws_vpc_security_group_ingress_rule" "alb_http" {
+  for_each          = toset(var.alb_ingress_cidrs)
+  security_group_id = aws_security_group.alb.id
+  description       = "HTTP (redirected to HTTPS when a certificate is configured)"
+  cidr_ipv4         = each.value
+  ip_protocol       = "tcp"
+  from_port         = 80
+  to_port           = 80
+}
+
+resource "aws_vpc_security_group_ingress_rule" "alb_https" {
+  for_each          = local.https ? toset(var.alb_ingress_cidrs) : toset([])
+  security_group_id = aws_security_group.alb.id
+  description       = "HTTPS"
+  cidr_ipv4         = each.value
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+}
+
+# Rules between the load balancer and the tasks name the subnets' CIDR blocks rather than each other's security
+# group: the same tightness here (the load balancer lives in the public subnets, the tasks in the private ones).
+resource "aws_vpc_security_group_egress_rule" "alb_to_services" {
+  count             = 2
+  security_group_id = aws_security_group.alb.id
+  description       = "To the services' tasks in ${aws_subnet.private[count.index].availability_zone}"
+  cidr_ipv4         = aws_subnet.private[count.index].cidr_block
+  ip_protocol       = "tcp"
+  from_port         = 0
+  to_port           = 65535
+}
+
+resource "aws_security_group" "services" {
+  name        = "${local.name}-services"
+  description = "${local.name} ECS tasks: from the load balancer subnets; out to HTTPS and the VPC"
+  vpc_id      = aws_vpc.this.id
+  tags        = merge(local.tags, { Name = "${local.name}-services" })
+}
+
+resource "aws_vpc_security_group_ingress_rule" "services_from_alb" {
+  count             = 2
+  security_group_id = aws_security_group.services.id
+  description       = "From the load balancer in ${aws_subnet.public[count.index].availability_zone}"
+  cidr_ipv4         = aws_subnet.public[count.index].cidr_block
+  ip_protocol       = "tcp"
+  from_port         = 0
+  to_port           = 65535
+}
+
+resource "aws_vpc_security_group_egress_rule" "services_https" {
+  security_group_id = aws_security_group.services.id
+  description       = "HTTPS out: ECR, Secrets Manager, CloudWatch Logs and the services' own APIs"
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+}
+
+resource "aws_vpc_security_group_egress_rule" "services_in_vpc" {
+  security_group_id = aws_security_group.services.id
+  description       = "Anything inside the VPC (databases, caches, other services)"
+  cidr_ipv4         = var.vpc_cidr
+  ip_protocol       = "-1"
+}
+
+# --- Load balancer ----------------------------------------------------------------------------------------------
+
+resource "aws_lb" "this" {
+  name                       = substr(local.name, 0, 32)
+  load_balancer_type         = "application"
+  internal                   = false
+  security_groups            = [aws_security_group.alb.id]
+  subnets                    = aws_subnet.public[*].id
+  drop_invalid_header_fields = true
+  enable_deletion_protection = var.alb_deletion_protection
+  tags                       = local.tags
+}
+
+resource "aws_lb_listener" "http" {
+  load_balancer_arn = aws_lb.this.arn
+  port              = 80
+  protocol          = "HTTP"
+
+  default_action {
+    type = local.https ? "redirect" : "fixed-response"
+
+    dynamic "redirect" {
+      for_each = local.https ? [1] : []
+      content {
+        port        = "443"
+        protocol    = "HTTPS"
+        status_code = "HTTP_301"
+      }
+    }
+
+    dynamic "fixed_response" {
+      for_each = local.https ? [] : [1]
+      content {
+        content_type = "text/plain"
+        message_body = "Not found"
+        status_code  = "404"
+      }
+    }
+  }
+
+  tags = local.tags
+}
+
+resource "aws_lb_listener" "https" {
+  count             = local.https ? 1 : 0
+  load_balancer_arn = aws_lb.this.arn
+  port              = 443
+  protocol          = "HTTPS"
+  ssl_policy        = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+  certificate_arn   = var.certificate_arn
+
+  default_action {
+    type = "fixed-response"
+
+    fixed_response {
+      content_type = "text/plain"
+      message_body = "Not found"
+      status_code  = "404"
+    }
+  }
+
+  tags = local.tags
+}
+
+# --- ECS cluster and its logs -----------------------------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = "/ecs/${local.name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.this.arn
+  tags              = local.tags
+}
+
+resource "aws_ecs_cluster" "this" {
+  name = local.name
+
+  setting {
+    name  = "containerInsights"
+    value = var.enable_container_insights ? "enabled" : "disabled"
+  }
+
+  configuration {
+    execute_command_configuration {
+      kms_key_id = aws_kms_key.this.arn
+      logging    = "OVERRIDE"
+
+      log_configuration {
+        cloud_watch_encryption_enabled = true
+        cloud_watch_log_group_name     = aws_cloudwatch_log_group.this.name
+      }
+    }
+  }
+
+  tags = local.tags
+}

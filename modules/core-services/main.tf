@@ -1,0 +1,119 @@
+# The environment's core services: its secrets (declared here, valued elsewhere) and an optional Postgres.
+
+locals {
+  name = "${var.project}-${var.environment}"
+  tags = merge(var.tags, { "ecsenv:project" = var.project, "ecsenv:environment" = var.environment })
+}
+
+# Secrets are declared WITHOUT a value: there is deliberately no aws_secretsmanager_secret_version, so no secret
+# value ever passes through Terraform (plan files, state). The ecsenv:* tags let `ecsenv secret` find them.
+resource "aws_secretsmanager_secret" "this" {
+  for_each                = toset(var.secret_names)
+  name                    = "${var.project}/${var.environment}/${each.value}"
+  description             = "${each.value} of ${var.project} ${var.environment}; the value is set out of band (ecsenv secret set)"
+  kms_key_id              = var.kms_key_arn
+  recovery_window_in_days = var.secret_recovery_window_days
+  tags                    = merge(local.tags, { "ecsenv:secret" = each.value })
+}
+
+# --- Optional Postgres ------------------------------------------------------------------------------------------
+
+resource "aws_security_group" "postgres" {
+  count       = var.enable_postgres ? 1 : 0
+  name        = "${local.name}-postgres"
+  description = "${local.name} Postgres: 5432 from the services"
+  vpc_id      = var.vpc_id
+  tags        = merge(local.tags, { Name = "${local.name}-postgres" })
+}
+
+resource "aws_vpc_security_group_ingress_rule" "postgres" {
+  for_each                     = var.enable_postgres ? toset(var.client_security_group_ids) : toset([])
+  security_group_id            = aws_security_group.postgres[0].id
+  description                  = "Postgres from the services"
+  referenced_security_group_id = each.value
+  ip_protocol                  = "tcp"
+  from_port                    = 5432
+  to_port                      = 5432
+}
+
+resource "aws_db_subnet_group" "postgres" {
+  count      = var.enable_postgres ? 1 : 0
+  name       = "${local.name}-postgres"
+  subnet_ids = var.private_subnet_ids
+  tags       = local.tags
+}
+
+resource "aws_db_parameter_group" "postgres" {
+  count  = var.enable_postgres ? 1 : 0
+  name   = "${local.name}-postgres${split(".", var.postgres.engine_version)[0]}"
+  family = "postgres${split(".", var.postgres.engine_version)[0]}"
+  tags   = local.tags
+
+  parameter {
+    name  = "rds.force_ssl"
+    value = "1"
+  }
+
+  parameter {
+    name  = "log_min_duration_statement"
+    value = "1000"
+  }
+}
+
+resource "aws_iam_role" "postgres_monitoring" {
+  count = var.enable_postgres ? 1 : 0
+  name  = "${local.name}-postgres-monitoring"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "monitoring.rds.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+  tags = local.tags
+}
+
+resource "aws_iam_role_policy_attachment" "postgres_monitoring" {
+  count      = var.enable_postgres ? 1 : 0
+  role       = aws_iam_role.postgres_monitoring[0].name
+  policy_arn = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+}
+
+resource "aws_db_instance" "postgres" {
+  count                         = var.enable_postgres ? 1 : 0
+  identifier                    = "${local.name}-postgres"
+  engine                        = "postgres"
+  engine_version                = var.postgres.engine_version
+  instance_class                = var.postgres.instance_class
+  allocated_storage             = var.postgres.allocated_storage
+  max_allocated_storage         = var.postgres.max_allocated_storage
+  db_name                       = var.postgres.database_name
+  username                      = var.postgres.username
+  manage_master_user_password   = true # AWS creates and rotates the password in Secrets Manager; Terraform never holds it
+  master_user_secret_kms_key_id = var.kms_key_arn
+
+  db_subnet_group_name                  = aws_db_subnet_group.postgres[0].name
+  vpc_security_group_ids                = [aws_security_group.postgres[0].id]
+  parameter_group_name                  = aws_db_parameter_group.postgres[0].name
+  publicly_accessible                   = false
+  multi_az                              = var.postgres.multi_az
+  storage_encrypted                     = true
+  kms_key_id                            = var.kms_key_arn
+  iam_database_authentication_enabled   = true
+  auto_minor_version_upgrade            = true
+  backup_retention_period               = var.postgres.backup_retention_days
+  copy_tags_to_snapshot                 = true
+  deletion_protection                   = var.postgres.deletion_protection
+  skip_final_snapshot                   = false
+  final_snapshot_identifier             = "${local.name}-postgres-final"
+  enabled_cloudwatch_logs_exports       = ["postgresql", "upgrade"]
+  performance_insights_enabled          = true
+  performance_insights_kms_key_id       = var.kms_key_arn
+  performance_insights_retention_period = 7
+  monitoring_interval                   = 60
+  monitoring_role_arn                   = aws_iam_role.postgres_monitoring[0].arn
+  tags                                  = local.tags
+
+  depends_on = [aws_iam_role_policy_attachment.postgres_monitoring]
+}
