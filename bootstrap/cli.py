@@ -367,7 +367,12 @@ def cmd_drift(args):
 def _run_deploy(args, config, aws, sha, kind, services=None, verify=None):
     from bootstrap import deploy
 
-    identity = aws.identity()
+    from concurrent.futures import ThreadPoolExecutor
+
+    # Who we are (for the lock and the history) is asked while the deploy's checks run.
+    identity_pool = ThreadPoolExecutor(max_workers=1)
+    identity = identity_pool.submit(aws.identity)
+    identity_pool.shutdown(wait=False)
 
     def progress(update):
         for event in update.events:

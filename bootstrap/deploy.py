@@ -10,6 +10,7 @@ import json
 import os
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from bootstrap.aws import call, error_code, failed
@@ -158,28 +159,32 @@ def prepare(aws, config, environment, sha, only=None):
     """ServicePlans for a deploy of `sha`, after checking that every image exists and every secret the task
     definitions reference has a value. Raises before anything changes."""
     ecs = aws.client("ecs")
-    plans, problems = [], []
-    for name, service in environment_services(aws, config, environment, only).items():
-        task_definition = call(ecs.describe_task_definition, taskDefinition=service["taskDefinition"],
-                               include=["TAGS"])
-        definition, tags = task_definition["taskDefinition"], task_definition.get("tags") or []
-        definition["_tags"] = tags
-        previous, wanted = {}, {}
-        for container in definition["containerDefinitions"]:
-            previous[container["name"]] = container["image"]
-            if not _ecr_repository(container["image"]):
-                continue  # a sidecar from a public registry keeps its image
-            target = with_tag(container["image"], sha)
-            wanted[container["name"]] = target
-            if image_digest(aws, target) is None:
-                problems.append(f"{name}: image {target} does not exist (push it first)")
-            for secret in container.get("secrets") or []:
-                if _secret_has_value(aws, secret["valueFrom"]) is False:
-                    problems.append(f"{name}: secret {secret['name']} ({secret['valueFrom']}) has no value "
-                                    f"(set it with `ecsenv secret set {environment} {secret['name']}`)")
-        if not wanted:
-            problems.append(f"{name}: no container image in ECR to deploy")
-        plans.append(ServicePlan(name, definition, wanted, previous))
+    plans, checks = [], []  # checks: (service, what, future) run side by side, each an AWS read
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for name, service in environment_services(aws, config, environment, only).items():
+            described = call(ecs.describe_task_definition, taskDefinition=service["taskDefinition"],
+                             include=["TAGS"])
+            definition = described["taskDefinition"]
+            definition["_tags"] = described.get("tags") or []
+            previous, wanted = {}, {}
+            for container in definition["containerDefinitions"]:
+                previous[container["name"]] = container["image"]
+                if not _ecr_repository(container["image"]):
+                    continue  # a sidecar from a public registry keeps its image
+                target = with_tag(container["image"], sha)
+                wanted[container["name"]] = target
+                checks.append((name, ("image", target), pool.submit(image_digest, aws, target)))
+                for secret in container.get("secrets") or []:
+                    checks.append((name, ("secret", secret), pool.submit(_secret_has_value, aws,
+                                                                         secret["valueFrom"])))
+            plans.append(ServicePlan(name, definition, wanted, previous))
+        problems = [f"{plan.service}: no container image in ECR to deploy" for plan in plans if not plan.images]
+        for name, (kind, subject), future in checks:
+            if kind == "image" and future.result() is None:
+                problems.append(f"{name}: image {subject} does not exist (push it first)")
+            if kind == "secret" and future.result() is False:
+                problems.append(f"{name}: secret {subject['name']} ({subject['valueFrom']}) has no value "
+                                f"(set it with `ecsenv secret set {environment} {subject['name']}`)")
     if problems:
         raise UserError("nothing was deployed: " + "; ".join(problems))
     return plans
@@ -285,26 +290,32 @@ def _failure(name, what, primary, service):
 # ---------------------------------------------------------------- history (for rollback and status)
 
 
-def _history_key(environment):
-    return f"{HISTORY_PREFIX}/{environment}.json"
-
-
 def read_history(aws, bucket, environment):
+    """[{"sha", "at"}...] oldest first. Each deploy is one object whose key carries its time and SHA, so recording
+    is a single write (no read-modify-write) and reading the history needs no object bodies."""
     s3 = aws.client("s3")
+    prefix = f"{HISTORY_PREFIX}/{environment}/"
+    keys = []
     try:
-        return json.loads(call(s3.get_object, Bucket=bucket, Key=_history_key(environment))["Body"].read())
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            keys += [entry["Key"] for entry in page.get("Contents", [])]
     except Exception as exc:  # noqa: BLE001
-        if error_code(exc) in ("NoSuchKey", "404"):
-            return []
         raise failed(f"reading the deploy history of {environment}", exc) from None
-
-
-def append_history(aws, bucket, environment, entry):
-    """Read-modify-write of the history list; safe because only a lock holder writes it."""
-    history = read_history(aws, bucket, environment) + [entry]
-    call(aws.client("s3").put_object, Bucket=bucket, Key=_history_key(environment),
-         Body=json.dumps(history[-200:], indent=2).encode(), ContentType="application/json")
+    history = []
+    for key in sorted(keys):
+        at, _, sha = key[len(prefix):].removesuffix(".json").partition("-")
+        history.append({"at": at, "sha": sha})
     return history
+
+
+def record_deploy(aws, bucket, environment, entry):
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    key = f"{HISTORY_PREFIX}/{environment}/{stamp}-{entry['sha']}.json"
+    try:
+        call(aws.client("s3").put_object, Bucket=bucket, Key=key, Body=json.dumps(entry, indent=2).encode(),
+             ContentType="application/json")
+    except Exception as exc:  # noqa: BLE001
+        raise failed(f"recording the deploy of {entry['sha'][:12]} to {environment}", exc) from None
 
 
 def previous_sha(history):
@@ -323,10 +334,13 @@ def previous_sha(history):
 
 def deploy(aws, config, environment, sha, identity, services=None, timeout=900.0, wait_for_it=True,
            on_step=None, on_progress=None, kind="deploy", verify=None):
-    """Check (and `verify(plans)`, if given), lock, register, update, wait, record. Returns the DeployResult."""
+    """Check (and `verify(plans)`, if given), lock, register, update, wait, record. Returns the DeployResult.
+    `identity` may be a future of it, so the caller can ask STS while the checks run."""
     plans = prepare(aws, config, environment, sha, services)
     if verify:
         verify(plans)
+    if hasattr(identity, "result"):
+        identity = identity.result()
     with DeployLock(aws, config.state.bucket, environment, identity.arn):
         for plan in plans:
             register(aws, plan)
@@ -337,9 +351,9 @@ def deploy(aws, config, environment, sha, identity, services=None, timeout=900.0
             update(aws, config, environment, plan)
         if wait_for_it:
             wait(aws, config, environment, plans, timeout, on_progress)
-        append_history(aws, config.state.bucket, environment,
-                       {"sha": sha, "at": now_iso(), "by": identity.arn, "kind": kind,
-                        "services": {plan.service: plan.new_arn for plan in plans}, "waited": wait_for_it})
+        record_deploy(aws, config.state.bucket, environment,
+                      {"sha": sha, "at": now_iso(), "by": identity.arn, "kind": kind,
+                       "services": {plan.service: plan.new_arn for plan in plans}, "waited": wait_for_it})
     return DeployResult(environment, sha, plans)
 
 

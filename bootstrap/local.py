@@ -11,8 +11,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 
 from bootstrap import statedir
 from bootstrap.errors import OperationFailed, UserError
@@ -36,6 +34,9 @@ def free_port():
 
 
 def is_serving(endpoint, timeout=1.0):
+    import urllib.error  # here, not at the top: every --local command imports this module
+    import urllib.request
+
     try:
         with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=timeout):
             return True

@@ -84,8 +84,10 @@ def test_deploy_moves_every_service_to_the_new_image_and_deregisters_nothing(pro
     assert len(revisions(boto, "staging")) == len(before) + 1
     assert all(boto.ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]["status"] == "ACTIVE"
                for arn in before)
-    history = json.loads(boto.s3.get_object(Bucket=BUCKET, Key="ecsenv/deployed/staging.json")["Body"].read())
-    assert [entry["sha"] for entry in history] == [SHA2]
+    history = boto.s3.list_objects_v2(Bucket=BUCKET, Prefix="ecsenv/deployed/staging/")["Contents"]
+    assert len(history) == 1 and history[0]["Key"].endswith(f"-{SHA2}.json")
+    entry = json.loads(boto.s3.get_object(Bucket=BUCKET, Key=history[0]["Key"])["Body"].read())
+    assert entry["sha"] == SHA2 and entry["kind"] == "deploy" and entry["services"]["web"].endswith(":2")
     keys = [o["Key"] for o in boto.s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
     assert "ecsenv/deploy-locks/staging.json" not in keys, "the lock is released"
 
