@@ -62,7 +62,7 @@ def in_process_once(count):
     try:
         start = time.perf_counter()
         config = load_config(os.path.join(directory, "ecsenv.yaml"))
-        render.write_planned(render.plan_backend_files(config, directory))
+        render.write_planned(render.plan_generated_files(config, directory))
         return time.perf_counter() - start
     finally:
         shutil.rmtree(directory)

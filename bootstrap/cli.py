@@ -142,7 +142,7 @@ def cmd_render(args):
     from bootstrap import display, render
 
     config, _ = load_project(args)
-    files = render.plan_backend_files(config, args.project_dir)
+    files = render.plan_generated_files(config, args.project_dir)
     if args.check:
         print(display.format_files(files, planned=True))
         changed = [planned for planned in files if planned.status != render.UNCHANGED]
@@ -168,7 +168,7 @@ def cmd_env_add(args):
     scaffold, copied_from = environments.scaffold(config, args.project_dir, args.name, env, source)
     updated = dataclasses.replace(config, environments={**config.environments, args.name: env})
     files = [render.plan_file(path, text) for path, text in scaffold.items()]
-    files += render.plan_backend_files(updated, args.project_dir)
+    files += render.plan_generated_files(updated, args.project_dir)
     written = render.write_planned(files, force=False)  # conflicts are refused before anything is written
     save_config(updated, config_path)
     print(display.format_files(written))
@@ -220,7 +220,7 @@ def cmd_backend(args):
     state = dataclasses.replace(config.state, locking=step,
                                 lock_table=config.state.lock_table if step == "both" else None)
     updated = dataclasses.replace(config, state=state)
-    written = render.write_planned(render.plan_backend_files(updated, args.project_dir), args.force)
+    written = render.write_planned(render.plan_generated_files(updated, args.project_dir), args.force)
     save_config(updated, config_path)
     print(f"Locking: {config.state.locking} -> {step} in {os.path.normpath(config_path)}.")
     print(display.format_files(written))

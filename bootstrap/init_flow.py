@@ -113,7 +113,7 @@ def generated_files(config, project_dir, adopt):
     from bootstrap import render
     from bootstrap.adopt import adoption_file
 
-    planned = render.plan_backend_files(config, project_dir)
+    planned = render.plan_generated_files(config, project_dir)
     if adopt and not adoption_written(project_dir):
         text = ("# Written once by `ecsenv init --adopt`; from here on it is yours (ecsenv never rewrites it).\n"
                 + adoption_file(config))

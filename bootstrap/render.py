@@ -131,5 +131,16 @@ def backend_files(config, project_dir):
     return files
 
 
-def plan_backend_files(config, project_dir):
-    return [plan_file(path, text) for path, text in backend_files(config, project_dir).items()]
+def global_tfvars(config, project_dir):
+    """{path: text} of global_aws's variables taken from ecsenv.yaml (the state backend its deploy role may use);
+    Terraform loads *.auto.tfvars by itself."""
+    from bootstrap.config import GLOBAL_ENVIRONMENT
+
+    path = os.path.normpath(os.path.join(project_dir, "environments", GLOBAL_ENVIRONMENT, "ecsenv.auto.tfvars"))
+    return {path: with_header(render_template("global_aws.auto.tfvars.j2", state=config.state), "render")}
+
+
+def plan_generated_files(config, project_dir):
+    """Every file rendered from ecsenv.yaml, planned: the backend configs and global_aws's variables."""
+    files = {**backend_files(config, project_dir), **global_tfvars(config, project_dir)}
+    return [plan_file(path, text) for path, text in files.items()]

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The main job, end to end, on the embedded local AWS emulator (what `make demo` runs):
+#   a project made from this repo's stack -> ecsenv init -> apply global_aws, staging -> an image pushed to the
+#   emulator's ECR -> deploy staging -> apply production -> promote production -> status: converged.
+# Everything happens in build/demo (a git repo of its own); the emulator keeps running afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO=$PWD
+ECSENV="$REPO/.venv/bin/ecsenv"
+PYTHON="$REPO/.venv/bin/python"
+DEMO=${DEMO_DIR:-build/demo}
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+mkdir -p "$DEMO"
+cd "$DEMO"
+step "A project: the repo's stack, in its own git repository"
+if [ ! -d .git ]; then
+  git init -q -b main
+  git config user.name "ecsenv demo"
+  git config user.email "demo@example.invalid"
+fi
+rm -rf modules environments
+cp -R "$REPO/modules" "$REPO/environments" .
+find . -name '.terraform*' -prune -exec rm -rf {} + 2>/dev/null || true
+printf '.terraform/\n.terraform.lock.hcl\n' > .gitignore
+
+step "The embedded emulator"
+"$ECSENV" local start
+
+step "ecsenv init: the hardened state bucket and lock table (the wizard's defaults, nothing asked)"
+cat > "$REPO/build/demo-answers.yaml" <<'ANSWERS'
+project: acme
+environments: [staging, production]
+ANSWERS
+"$ECSENV" --local init --answers "$REPO/build/demo-answers.yaml" --yes
+git add -A && git commit -q -m "ecsenv demo: project" || true
+
+# Terraform needs the provider: the offline mirror when this machine has one (.ci/run and make set it).
+if [ -n "${ECSENV_TF_PROVIDER_MIRROR:-}" ]; then
+  printf 'provider_installation {\n  filesystem_mirror {\n    path = "%s"\n  }\n}\n' "$ECSENV_TF_PROVIDER_MIRROR" \
+    > "$REPO/build/demo-terraform.rc"
+  export TF_CLI_CONFIG_FILE="$REPO/build/demo-terraform.rc"
+fi
+
+for env in global_aws staging; do
+  step "ecsenv plan + apply $env"
+  "$ECSENV" --local plan "$env" > "$REPO/build/demo-plan-$env.log" || [ $? -eq 3 ]
+  tail -n 2 "$REPO/build/demo-plan-$env.log"
+  "$ECSENV" --local apply "$env" | tail -n 2
+done
+
+SHA=$(git rev-parse HEAD)
+step "An image for commit ${SHA:0:12}, pushed to the emulator's ECR"
+"$PYTHON" "$REPO/scripts/push_demo_image.py" "$(cat .ecsenv/local.json)" acme/web "$SHA"
+
+step "ecsenv deploy staging --sha ${SHA:0:12}"
+"$ECSENV" --local deploy staging --sha "$SHA" --timeout 120
+
+step "ecsenv plan + apply production (allowed: staging applied this commit)"
+"$ECSENV" --local plan production > "$REPO/build/demo-plan-production.log" || [ $? -eq 3 ]
+tail -n 2 "$REPO/build/demo-plan-production.log"
+"$ECSENV" --local apply production | tail -n 2
+
+step "ecsenv promote production: exactly what staging runs"
+"$ECSENV" --local promote production --timeout 120
+
+step "ecsenv status"
+"$ECSENV" --local status
+printf '\nThe demo project is %s. Stop the emulator with: %s -C %s local stop\n' "$DEMO" "$ECSENV" "$DEMO"
