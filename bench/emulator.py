@@ -43,7 +43,7 @@ class Emulator:
             if self._process.poll() is not None:
                 raise RuntimeError(f"moto server exited early (code {self._process.returncode}); see {self.log_path}")
             try:
-                with urllib.request.urlopen(f"{self.endpoint}/moto-api/data.json", timeout=1):
+                with urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=3):
                     return
             except (urllib.error.URLError, OSError):
                 time.sleep(0.1)
@@ -68,7 +68,7 @@ class Emulator:
         The server writes a request's log line just after sending the response, so a client that has exited may
         be a line ahead of the log. We send a uniquely marked probe and wait until its line shows up."""
         marker = uuid.uuid4().hex
-        with urllib.request.urlopen(f"{self.endpoint}/moto-api/data.json?bench-marker={marker}", timeout=5):
+        with urllib.request.urlopen(f"{self.endpoint}/moto-api/?bench-marker={marker}", timeout=5):
             pass
         deadline = time.monotonic() + 5
         while True:

@@ -33,12 +33,14 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def is_serving(endpoint, timeout=1.0):
+def is_serving(endpoint, timeout=3.0):
     import urllib.error  # here, not at the top: every --local command imports this module
     import urllib.request
 
     try:
-        with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=timeout):
+        # The dashboard page: static, so it answers at once however much the emulator holds (data.json would
+        # serialise every resource).
+        with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=timeout):
             return True
     except (urllib.error.URLError, OSError, ValueError):
         return False

@@ -54,6 +54,9 @@ SHA=$(git rev-parse HEAD)
 step "An image for commit ${SHA:0:12}, pushed to the emulator's ECR"
 "$PYTHON" "$REPO/scripts/push_demo_image.py" "$(cat .ecsenv/local.json)" acme/web "$SHA"
 
+step "ecsenv secret set staging APP_SECRET_KEY (the value from stdin, never the command line)"
+head -c 24 /dev/urandom | base64 | "$ECSENV" --local secret set staging APP_SECRET_KEY
+
 step "ecsenv deploy staging --sha ${SHA:0:12}"
 "$ECSENV" --local deploy staging --sha "$SHA" --timeout 120
 
@@ -61,6 +64,8 @@ step "ecsenv plan + apply production (allowed: staging applied this commit)"
 "$ECSENV" --local plan production > "$REPO/build/demo-plan-production.log" || [ $? -eq 3 ]
 tail -n 2 "$REPO/build/demo-plan-production.log"
 "$ECSENV" --local apply production | tail -n 2
+
+head -c 24 /dev/urandom | base64 | "$ECSENV" --local secret set production APP_SECRET_KEY
 
 step "ecsenv promote production: exactly what staging runs"
 "$ECSENV" --local promote production --timeout 120
