@@ -12,13 +12,10 @@ $(BIN)/.installed: setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[local,test,bench]'
 	touch $@
 
-# The main job on the embedded local AWS emulator: bootstrap a project's state backend, then show it converged.
+# The main job on the embedded local AWS emulator, the whole way: init -> apply global_aws and staging -> an image
+# -> deploy staging -> apply production -> promote -> status converged (scripts/demo.sh; about five minutes).
 demo: $(BIN)/.installed
-	mkdir -p $(DEMO_DIR)
-	$(BIN)/ecsenv -C $(DEMO_DIR) local start
-	$(BIN)/ecsenv -C $(DEMO_DIR) --local init --yes
-	$(BIN)/ecsenv -C $(DEMO_DIR) --local init --plan
-	@echo "The demo project is in $(DEMO_DIR) (ecsenv.yaml). Stop the emulator with: $(BIN)/ecsenv -C $(DEMO_DIR) local stop"
+	DEMO_DIR=$(DEMO_DIR) bash scripts/demo.sh
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -27,6 +24,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/bench_init.py
 	$(BIN)/python bench/bench_render.py
 	$(BIN)/python bench/bench_lifecycle.py
+	$(BIN)/python bench/bench_deploy.py
 
 clean:
 	rm -rf $(VENV) build

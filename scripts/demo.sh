@@ -36,7 +36,8 @@ ANSWERS
 "$ECSENV" --local init --answers "$REPO/build/demo-answers.yaml" --yes
 git add -A && git commit -q -m "ecsenv demo: project" || true
 
-# Terraform needs the provider: the offline mirror when this machine has one (.ci/run and make set it).
+# Terraform needs the provider: the offline mirror when this machine has one, else the registry.
+. "$REPO/scripts/provider-mirror.sh"
 if [ -n "${ECSENV_TF_PROVIDER_MIRROR:-}" ]; then
   printf 'provider_installation {\n  filesystem_mirror {\n    path = "%s"\n  }\n}\n' "$ECSENV_TF_PROVIDER_MIRROR" \
     > "$REPO/build/demo-terraform.rc"
