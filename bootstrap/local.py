@@ -74,7 +74,9 @@ def start(project_dir):
     statedir.ensure(project_dir)
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, MOTO_ECS_SERVICE_RUNNING="1")
+    # moto runs no containers: it reports this many running tasks for each new service. Two covers the stack's
+    # desired counts (1 in staging, 2 in production), so rollouts complete as they would on AWS.
+    env = dict(os.environ, MOTO_ECS_SERVICE_RUNNING="2")
     with open(os.path.join(project_dir, STATE_DIR, LOG_FILE), "ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
