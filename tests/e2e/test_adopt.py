@@ -15,7 +15,7 @@ from bootstrap.adopt import adoption_file
 from bootstrap.hcl import hcl_value
 from bootstrap.cli import main
 from bootstrap.config import ProjectConfig, StateConfig, load_config
-from conftest import ACCOUNT, terraform_or_skip, write_answers
+from conftest import ACCOUNT, terraform_or_skip, terraform_runner, write_answers
 
 BUCKET = f"acme-tfstate-{ACCOUNT}"
 TABLE = "acme-tfstate-lock"
@@ -25,34 +25,8 @@ TAGS = "tags: {project: acme, managed-by: ecsenv, cost-centre: platform team}\n"
 @pytest.fixture
 def terraform(aws_env, tmp_path):
     """Run terraform with the aws provider from the offline filesystem mirror (ECSENV_TF_PROVIDER_MIRROR)."""
-    binary = terraform_or_skip()
-    mirror = os.environ.get("ECSENV_TF_PROVIDER_MIRROR")
-    if not mirror:
-        reason = "ECSENV_TF_PROVIDER_MIRROR is not set (the offline mirror holding the hashicorp/aws provider)"
-        if os.environ.get("ECSENV_REQUIRE_TERRAFORM"):
-            pytest.fail(f"{reason}, but ECSENV_REQUIRE_TERRAFORM is set (CI must run the terraform tests)")
-        print(f"SKIP: {reason}")
-        pytest.skip(reason)
-    cli_config = tmp_path / "terraform.rc"
-    # Only the filesystem mirror: no registry is reachable here, and terraform must never try the network.
-    cli_config.write_text(textwrap.dedent(f"""\
-        provider_installation {{
-          filesystem_mirror {{
-            path = "{mirror}"
-          }}
-        }}
-        """))
-    env = dict(os.environ, TF_CLI_CONFIG_FILE=str(cli_config), TF_IN_AUTOMATION="1", NO_COLOR="1",
-               TF_DATA_DIR=str(tmp_path / "tf-data"), AWS_REGION="us-east-1")
-
-    def run(root, *args, expect=0):
-        result = subprocess.run([binary, f"-chdir={root}", *args], env=env, capture_output=True, text=True,
-                                timeout=300, stdin=subprocess.DEVNULL)
-        assert result.returncode == expect, (f"terraform {' '.join(args)} exited {result.returncode}, not "
-                                             f"{expect}:\n{result.stdout}\n{result.stderr}")
-        return result
-
-    return run
+    return terraform_runner({"TF_DATA_DIR": str(tmp_path / "tf-data"), "AWS_REGION": "us-east-1"},
+                            mirror_required=True, tmp_path=tmp_path)
 
 
 def provider_tf(endpoint):

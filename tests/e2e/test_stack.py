@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ACCOUNT, terraform_or_skip
+from conftest import ACCOUNT, terraform_or_skip, terraform_runner
 
 pytestmark = pytest.mark.terraform
 
@@ -37,25 +37,7 @@ def copy_stack(destination, environment):
 @pytest.fixture
 def offline_terraform(tmp_path):
     """terraform with the provider from the offline mirror only (no AWS needed): run(root, *args) -> result."""
-    binary = terraform_or_skip()
-    mirror = os.environ.get("ECSENV_TF_PROVIDER_MIRROR")
-    if not mirror:
-        reason = "ECSENV_TF_PROVIDER_MIRROR is not set (the hashicorp/aws provider mirror)"
-        if os.environ.get("ECSENV_REQUIRE_TERRAFORM"):
-            pytest.fail(reason)
-        print(f"SKIP: {reason}")
-        pytest.skip(reason)
-    cli_config = tmp_path / "terraform.rc"
-    cli_config.write_text(f'provider_installation {{\n  filesystem_mirror {{\n    path = "{mirror}"\n  }}\n}}\n')
-    env = dict(os.environ, TF_CLI_CONFIG_FILE=str(cli_config), TF_IN_AUTOMATION="1", NO_COLOR="1")
-
-    def run(root, *args, expect=0):
-        result = subprocess.run([binary, f"-chdir={root}", *args], env=env, capture_output=True, text=True,
-                                timeout=300, stdin=subprocess.DEVNULL)
-        assert result.returncode == expect, f"terraform {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
-        return result
-
-    return run
+    return terraform_runner({}, mirror_required=True, tmp_path=tmp_path)
 
 
 @pytest.mark.parametrize("directory", ["modules", "environments"])
