@@ -74,7 +74,12 @@ class Aws:
             pending = pool.submit(call, sts.get_caller_identity)
             for service in prepare:
                 self.client(service)
-            response = pending.result()
+            try:
+                response = pending.result()
+            except (UserError, OperationFailed):
+                raise
+            except Exception as exc:  # noqa: BLE001
+                raise failed("asking STS who the caller is", exc) from None
         return Identity(account_id=response["Account"], arn=response["Arn"])
 
 

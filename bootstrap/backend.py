@@ -395,9 +395,7 @@ def _normalise_statement(statement):
 
 def _merge_policy(policy, statement):
     """(merged policy, already right?, number of others' statements kept). Ours replaces only its own Sid."""
-    statements = list((policy or {}).get("Statement") or [])
-    if isinstance(statements, dict):
-        statements = [statements]
+    statements = _statements(policy)
     others = [existing for existing in statements if existing.get("Sid") != TLS_SID]
     ours = [existing for existing in statements if existing.get("Sid") == TLS_SID]
     ok = len(ours) == 1 and _normalise_statement(ours[0]) == _normalise_statement(statement)
@@ -442,10 +440,16 @@ def _describe_public_access(block):
     return "all four flags on" if on == 4 else f"{on} of 4 flags on"
 
 
+def _statements(policy):
+    """A policy's statements as a list: IAM also allows one statement written as an object."""
+    raw = (policy or {}).get("Statement") or []
+    return [raw] if isinstance(raw, dict) else [statement for statement in raw if isinstance(statement, dict)]
+
+
 def _describe_policy(policy):
     if not policy:
         return "no policy"
-    if any(statement.get("Sid") == TLS_SID for statement in policy.get("Statement") or []):
+    if any(statement.get("Sid") == TLS_SID for statement in _statements(policy)):
         return f"statement {TLS_SID} differs"
     return f"no {TLS_SID} statement"
 
@@ -482,12 +486,12 @@ def _apply_in_order(aws, changes, on_step):
         client = aws.client(change.service)
         try:
             response = call(getattr(client, change.operation), **change.params)
+            if change.service == "dynamodb" and change.operation in ("create_table", "update_table"):
+                _wait_until_active(client, change.params["TableName"], response)
         except (UserError, OperationFailed):
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - ClientError, or the waiter giving up
             raise failed(f"{change.operation.replace('_', ' ')} on {change.resource}", exc) from None
-        if change.service == "dynamodb" and change.operation in ("create_table", "update_table"):
-            _wait_until_active(client, change.params["TableName"], response)
     return len(changes)
 
 

@@ -1,6 +1,8 @@
 """The `ecsenv` argument parser: every command, its options and its help text (no behaviour here)."""
 
 import argparse
+import math
+import re
 
 from bootstrap import __version__
 
@@ -30,10 +32,27 @@ def _global_options(parser, suppress):
                         help="use this project's embedded local AWS emulator (see `ecsenv local start`)")
 
 
+def image_tag(text):
+    """A commit as an image tag: what ECR accepts in a tag (letters, digits, . _ -), at most 128 characters."""
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a commit SHA / image tag (letters, digits, . _ -)")
+    return text
+
+
+def seconds(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
+
+
 def _rollout_options(parser, services=True):
     if services:
         parser.add_argument("--service", action="append", metavar="NAME", help="only this service (repeatable)")
-    parser.add_argument("--timeout", type=float, default=900, metavar="S", help="seconds to wait (default 900)")
+    parser.add_argument("--timeout", type=seconds, default=900, metavar="S", help="seconds to wait (default 900)")
     parser.add_argument("--no-wait", action="store_true", help="return once the services are updated")
 
 
@@ -150,7 +169,7 @@ def build_parser():
         epilog="exit codes: 0 deployed, 1 failed or rolled back by ECS (its reason and the last service events are "
                "shown), 2 refused before anything changed.")
     deploy.add_argument("environment")
-    deploy.add_argument("--sha", required=True, help="the commit whose image to deploy (the image tag)")
+    deploy.add_argument("--sha", required=True, type=image_tag, help="the commit whose image to deploy (the image tag)")
     _rollout_options(deploy)
 
     rollback = _command(
@@ -158,7 +177,7 @@ def build_parser():
         description="Registers a new revision with the older image, so it works even when the old revision is "
                     "INACTIVE. Allowed from any branch; recorded for `ecsenv status`.")
     rollback.add_argument("environment")
-    rollback.add_argument("--to", metavar="SHA", help="the commit to go back to (default: the one before)")
+    rollback.add_argument("--to", metavar="SHA", type=image_tag, help="the commit to go back to (default: the one before)")
     _rollout_options(rollback)
 
     promote = _command(

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from bootstrap.aws import call, error_code, failed
 from bootstrap.errors import OperationFailed, UserError
+from bootstrap.images import ecr_reference, with_tag
 from bootstrap.status import cluster_name, describe_services
 
 LOCK_PREFIX = "ecsenv/deploy-locks"
@@ -90,31 +91,9 @@ class DeployLock:
 # ---------------------------------------------------------------- checks, all before anything is registered
 
 
-def _ecr_repository(image):
-    """(registry account, region, repository, tag) for an ECR image reference (tag None when pinned by digest),
-    else None."""
-    if "@" in image:
-        name, tag = image.split("@", 1)[0], None
-    else:
-        name, _, tag = image.rpartition(":")
-        if "/" in tag or not name:
-            return None
-    host, _, repository = name.partition("/")
-    parts = host.split(".")
-    if len(parts) < 6 or parts[1:3] != ["dkr", "ecr"]:
-        return None
-    return parts[0], parts[3], repository, tag
-
-
-def with_tag(image, sha):
-    """The same ECR repository at another tag."""
-    name = image.split("@", 1)[0] if "@" in image else image.rpartition(":")[0]
-    return f"{name}:{sha}"
-
-
 def image_digest(aws, image):
     """The digest of an ECR image reference, or None when no such image exists."""
-    account, region, repository, tag = _ecr_repository(image)
+    account, region, repository, tag = ecr_reference(image)
     ecr = aws.client("ecr", region)
     try:
         details = call(ecr.describe_images, registryId=account, repositoryName=repository,
@@ -162,14 +141,17 @@ def prepare(aws, config, environment, sha, only=None):
     plans, checks = [], []  # checks: (service, what, future) run side by side, each an AWS read
     with ThreadPoolExecutor(max_workers=8) as pool:
         for name, service in environment_services(aws, config, environment, only).items():
-            described = call(ecs.describe_task_definition, taskDefinition=service["taskDefinition"],
-                             include=["TAGS"])
+            try:
+                described = call(ecs.describe_task_definition, taskDefinition=service["taskDefinition"],
+                                 include=["TAGS"])
+            except Exception as exc:  # noqa: BLE001
+                raise failed(f"reading the task definition {name} runs", exc) from None
             definition = described["taskDefinition"]
             definition["_tags"] = described.get("tags") or []
             previous, wanted = {}, {}
             for container in definition["containerDefinitions"]:
                 previous[container["name"]] = container["image"]
-                if not _ecr_repository(container["image"]):
+                if not ecr_reference(container["image"]):
                     continue  # a sidecar from a public registry keeps its image
                 target = with_tag(container["image"], sha)
                 wanted[container["name"]] = target
@@ -236,7 +218,14 @@ def wait(aws, config, environment, plans, timeout, on_progress=None, poll_second
     seen_events = {plan.service: None for plan in plans}
     last = {}
     while True:
-        described = call(ecs.describe_services, cluster=cluster, services=list(pending))["services"]
+        try:
+            answer = call(ecs.describe_services, cluster=cluster, services=list(pending))
+        except Exception as exc:  # noqa: BLE001
+            raise failed(f"following the rollout in {cluster}", exc) from None
+        gone = [failure.get("arn", "?") for failure in answer.get("failures", [])]
+        if gone:
+            raise OperationFailed(f"{', '.join(gone)}: the service disappeared during the rollout")
+        described = answer["services"]
         for service in described:
             name = service["serviceName"]
             plan = pending[name]
@@ -258,7 +247,7 @@ def wait(aws, config, environment, plans, timeout, on_progress=None, poll_second
             return
         if time.monotonic() >= deadline:
             name = next(iter(pending))
-            service = next(s for s in described if s["serviceName"] == name)
+            service = next((s for s in described if s["serviceName"] == name), {})
             primary = next((d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {})
             raise OperationFailed(_failure(name, f"timed out after {timeout:g}s waiting for the rollout",
                                            primary, service))
@@ -374,7 +363,7 @@ def promotion_images(aws, config, environment):
         raise UserError(f"{environment} does not promote from another environment (set promotes_from in "
                         "ecsenv.yaml)")
     ecs = aws.client("ecs")
-    images, shas = {}, set()
+    images, shas = {}, set()  # images: {service: {container: image}}
     for name, service in environment_services(aws, config, source).items():
         primary = next((d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {})
         if primary.get("rolloutState") not in ("COMPLETED", None) or \
@@ -382,27 +371,37 @@ def promotion_images(aws, config, environment):
             raise UserError(f"{source} is not healthy: {name} rollout {primary.get('rolloutState')}, "
                             f"{service.get('runningCount', 0)}/{service.get('desiredCount', 0)} running. "
                             "Promote once it has completed")
-        definition = call(ecs.describe_task_definition, taskDefinition=service["taskDefinition"])["taskDefinition"]
+        try:
+            definition = call(ecs.describe_task_definition,
+                              taskDefinition=service["taskDefinition"])["taskDefinition"]
+        except Exception as exc:  # noqa: BLE001
+            raise failed(f"reading the task definition {source}'s {name} runs", exc) from None
         for container in definition["containerDefinitions"]:
-            if _ecr_repository(container["image"]):
-                images[name] = container["image"]
-                shas.add(_ecr_repository(container["image"])[3])
+            reference = ecr_reference(container["image"])
+            if reference:
+                if reference[3] is None:
+                    raise UserError(f"{source}'s {name} runs an image pinned by digest ({container['image']}), "
+                                    "which names no commit: deploy a commit to it first")
+                images.setdefault(name, {})[container["name"]] = container["image"]
+                shas.add(reference[3])
     if len(shas) != 1:
-        raise UserError(f"{source} runs {len(shas)} different commits ({', '.join(sorted(shas))}): deploy one "
-                        "commit to all its services first")
+        raise UserError(f"{source} runs {len(shas)} different commits ({', '.join(sorted(shas)) or 'none'}): "
+                        "deploy one commit to all its services first")
     return shas.pop(), images, source
 
 
 def same_digests_as(aws, source_images):
-    """A verify hook for deploy(): every image to deploy must be the very image the source runs (same digest,
-    not only the same tag, so a re-pushed tag or another registry cannot slip in)."""
+    """A verify hook for deploy(): every image to deploy must be the very image the source runs in the same
+    container (same digest, not only the same tag, so a re-pushed tag or another registry cannot slip in)."""
     def verify(plans):
         for plan in plans:
             source = source_images.get(plan.service)
             if source is None:
                 raise UserError(f"{plan.service} does not run in the source environment: nothing to promote")
-            for image in plan.images.values():
-                if image_digest(aws, image) != image_digest(aws, source):
-                    raise UserError(f"{plan.service}: {image} is not the image the source runs ({source}): "
-                                    "their digests differ")
+            for container, image in plan.images.items():
+                if container not in source:
+                    raise UserError(f"{plan.service}: container {container} does not run in the source environment")
+                if image_digest(aws, image) != image_digest(aws, source[container]):
+                    raise UserError(f"{plan.service}: {image} is not the image the source runs "
+                                    f"({source[container]}): their digests differ")
     return verify

@@ -84,8 +84,9 @@ def saved_plan(project_dir, environment, sha):
     if os.path.exists(plan_file) and os.path.exists(meta_file):
         with open(meta_file, encoding="utf-8") as handle:
             return plan_file, json.load(handle)
-    others = sorted(glob.glob(os.path.join(os.path.abspath(project_dir), PLANS_DIR, f"{environment}-*.json")),
-                    key=os.path.getmtime)
+    # <env>-<12 hex>.json exactly: "prod-*" would also match prod-eu's plans
+    others = sorted(glob.glob(os.path.join(os.path.abspath(project_dir), PLANS_DIR,
+                                           f"{environment}-{'[0-9a-f]' * 12}.json")), key=os.path.getmtime)
     if others:
         with open(others[-1], encoding="utf-8") as handle:
             other = json.load(handle)["sha"]
@@ -121,9 +122,9 @@ def check_apply(project_dir, config, environment, aws, allow_dirty=False, emerge
     return sha, on_main, plan_file
 
 
-def apply(project_dir, config, environment, aws, terraform, identity, allow_dirty=False, emergency=None,
-          echo=None):
-    sha, on_main, plan_file = check_apply(project_dir, config, environment, aws, allow_dirty, emergency)
+def apply(project_dir, config, environment, aws, terraform, identity, checked, emergency=None, echo=None):
+    """Apply what check_apply() approved (its result is `checked`), then record it."""
+    sha, on_main, plan_file = checked
     root = environment_root(project_dir, config, environment)
     terraform.apply(root, plan_file, echo)
     record = records.new_record(environment, sha, identity.arn, on_main, emergency)

@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from bootstrap.aws import call, error_code, failed
+from bootstrap.errors import OperationFailed
 
 PREFIX = "ecsenv/applied"
 
@@ -51,7 +52,11 @@ def latest(aws, bucket, environment):
         if error_code(exc) in ("NoSuchKey", "404"):
             return None
         raise failed(f"reading what was applied to {environment}", exc) from None
-    return ApplyRecord(**json.loads(body))
+    try:
+        return ApplyRecord(**json.loads(body))
+    except (ValueError, TypeError) as exc:
+        raise OperationFailed(f"the record of what was applied to {environment} "
+                              f"(s3://{bucket}/{_key(environment, 'latest')}) is not one ecsenv can read: {exc}") from None
 
 
 def was_applied(aws, bucket, environment, sha):

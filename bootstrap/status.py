@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 from bootstrap import git, records
 from bootstrap.aws import call, error_code, failed
+from bootstrap.images import app_tag
 from bootstrap.lifecycle import environment_names
 
 CONVERGED, BEHIND, AHEAD, EMERGENCY, NEVER = "converged", "behind", "ahead", "emergency", "never applied"
@@ -68,14 +69,20 @@ def read_services(aws, cluster):
 
 def _service_status(ecs, service):
     primary = next((d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {})
-    task_definition = primary.get("taskDefinition") or service.get("taskDefinition")
+    # The service document's task definition: on AWS the same as its PRIMARY deployment's; emulators may not update
+    # the deployments list on UpdateService.
+    task_definition = service.get("taskDefinition") or primary.get("taskDefinition")
     app_sha, undeployed = None, False
     if task_definition:
-        described = call(ecs.describe_task_definition, taskDefinition=task_definition)["taskDefinition"]
-        images = [container.get("image", "") for container in described.get("containerDefinitions", [])]
-        app_sha = images[0].rsplit(":", 1)[1] if images and ":" in images[0].rsplit("/", 1)[-1] else None
-        # A family name alone resolves to its latest ACTIVE revision: one call, no listing.
-        newest = call(ecs.describe_task_definition, taskDefinition=described["family"])["taskDefinition"]
+        try:
+            described = call(ecs.describe_task_definition, taskDefinition=task_definition)["taskDefinition"]
+        except Exception as exc:  # noqa: BLE001
+            raise failed(f"reading the task definition of service {service['serviceName']}", exc) from None
+        try:  # a family name alone resolves to its latest ACTIVE revision: one call, no listing
+            newest = call(ecs.describe_task_definition, taskDefinition=described["family"])["taskDefinition"]
+        except Exception:  # noqa: BLE001 - no ACTIVE revision in the family: nothing newer waits
+            newest = described
+        app_sha = app_tag(described.get("containerDefinitions", []))
         undeployed = newest["revision"] > described["revision"]
     return ServiceStatus(name=service["serviceName"], app_sha=app_sha, rollout=primary.get("rolloutState"),
                          running=primary.get("runningCount", service.get("runningCount", 0)),

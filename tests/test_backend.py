@@ -136,3 +136,22 @@ def test_lockfile_only_plans_no_table():
 def test_china_and_govcloud_regions_use_their_partition_in_the_policy():
     desired = DesiredBackend("123456789012", "cn-north-1", "acme-state", None, None, ())
     assert desired.tls_statement()["Resource"][0] == "arn:aws-cn:s3:::acme-state"
+
+
+def test_a_policy_with_one_statement_written_as_an_object_is_merged():
+    others = {"Sid": "Audit", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+              "Resource": "arn:aws:s3:::acme-state/*"}
+    changes = by_setting(backend.plan_backend(DESIRED, ActualBackend(
+        hardened_bucket(policy={"Version": "2012-10-17", "Statement": others}), hardened_table())))
+    change = changes["TLS-only policy"]
+    assert change.action == "change" and "(1 other statement kept)" in change.after
+    assert json.loads(change.params["Policy"])["Statement"] == [others, DESIRED.tls_statement()]
+
+
+def test_the_app_commit_is_the_tag_of_the_first_ecr_image_not_of_a_sidecar():
+    from bootstrap.images import app_tag
+
+    containers = [{"image": "public.ecr.aws/datadog/agent:7"},
+                  {"image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/acme/web:abc123"}]
+    assert app_tag(containers) == "abc123"
+    assert app_tag([{"image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/acme/web@sha256:" + "a" * 64}]) is None

@@ -201,3 +201,20 @@ def test_no_wait_returns_after_the_update(project, boto, capsys):
     assert "not waiting" in out
     code, out, err = run(capsys, "deploy", "staging", "--sha", SHA2, "--service", "api")
     assert code == 2 and "no service api" in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["deploy", "staging", "--sha", "a/b"], "is not a commit SHA / image tag"),
+    (["deploy", "staging", "--sha", SHA2, "--timeout", "nan"], "is not a positive number of seconds"),
+    (["deploy", "staging", "--sha", SHA2, "--timeout", "-1"], "is not a positive number of seconds"),
+    (["deploy", "stagin", "--sha", SHA2], "'stagin' is not an environment"),
+    (["rollback", "qa"], "'qa' is not an environment"),
+])
+def test_bad_deploy_usage_exits_2_before_any_change(project, boto, capsys, argv, message):
+    before = revisions(boto, "staging")
+    with pytest.raises(SystemExit) as exited:
+        code = main(argv)
+        raise SystemExit(code)
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
+    assert revisions(boto, "staging") == before

@@ -1,0 +1,34 @@
+"""Container image references: which are ECR images, their repository and tag, and the same image at another tag.
+No AWS calls."""
+
+
+def ecr_reference(image):
+    """(registry account, region, repository, tag) for an ECR image reference (tag None when pinned by digest),
+    else None."""
+    if "@" in image:
+        name, tag = image.split("@", 1)[0], None
+    else:
+        name, _, tag = image.rpartition(":")
+        if "/" in tag or not name:
+            return None
+    host, _, repository = name.partition("/")
+    parts = host.split(".")
+    if len(parts) < 6 or parts[1:3] != ["dkr", "ecr"]:
+        return None
+    return parts[0], parts[3], repository, tag
+
+
+def with_tag(image, sha):
+    """The same ECR repository at another tag."""
+    name = image.split("@", 1)[0] if "@" in image else image.rpartition(":")[0]
+    return f"{name}:{sha}"
+
+
+def app_tag(container_definitions):
+    """The tag of the first ECR image in a task definition: the app commit it runs (sidecars from public registries
+    and digest-pinned images do not name a commit). None when there is none."""
+    for container in container_definitions:
+        reference = ecr_reference(container.get("image", ""))
+        if reference and reference[3]:
+            return reference[3]
+    return None
