@@ -6,9 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
-ECSENV="$REPO/.venv/bin/ecsenv"
-PYTHON="$REPO/.venv/bin/python"
+ECSENV=${ECSENV:-"$REPO/.venv/bin/ecsenv"}
+PYTHON=${PYTHON:-"$REPO/.venv/bin/python"}
 DEMO=${DEMO_DIR:-build/demo}
+AUX=$(mktemp -d)  # answers, plan logs, terraform's CLI config: outside the demo's git repository
+trap 'rm -rf "$AUX"' EXIT
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -29,25 +31,25 @@ step "The embedded emulator"
 "$ECSENV" local start
 
 step "ecsenv init: the hardened state bucket and lock table (the wizard's defaults, nothing asked)"
-cat > "$REPO/build/demo-answers.yaml" <<'ANSWERS'
+cat > "$AUX/answers.yaml" <<'ANSWERS'
 project: acme
 environments: [staging, production]
 ANSWERS
-"$ECSENV" --local init --answers "$REPO/build/demo-answers.yaml" --yes
+"$ECSENV" --local init --answers "$AUX/answers.yaml" --yes
 git add -A && git commit -q -m "ecsenv demo: project" || true
 
 # Terraform needs the provider: the offline mirror when this machine has one, else the registry.
 . "$REPO/scripts/provider-mirror.sh"
 if [ -n "${ECSENV_TF_PROVIDER_MIRROR:-}" ]; then
   printf 'provider_installation {\n  filesystem_mirror {\n    path = "%s"\n  }\n}\n' "$ECSENV_TF_PROVIDER_MIRROR" \
-    > "$REPO/build/demo-terraform.rc"
-  export TF_CLI_CONFIG_FILE="$REPO/build/demo-terraform.rc"
+    > "$AUX/terraform.rc"
+  export TF_CLI_CONFIG_FILE="$AUX/terraform.rc"
 fi
 
 for env in global_aws staging; do
   step "ecsenv plan + apply $env"
-  "$ECSENV" --local plan "$env" > "$REPO/build/demo-plan-$env.log" || [ $? -eq 3 ]
-  tail -n 2 "$REPO/build/demo-plan-$env.log"
+  "$ECSENV" --local plan "$env" > "$AUX/plan-$env.log" || [ $? -eq 3 ]
+  tail -n 2 "$AUX/plan-$env.log"
   "$ECSENV" --local apply "$env" | tail -n 2
 done
 
@@ -62,8 +64,8 @@ step "ecsenv deploy staging --sha ${SHA:0:12}"
 "$ECSENV" --local deploy staging --sha "$SHA" --timeout 120
 
 step "ecsenv plan + apply production (allowed: staging applied this commit)"
-"$ECSENV" --local plan production > "$REPO/build/demo-plan-production.log" || [ $? -eq 3 ]
-tail -n 2 "$REPO/build/demo-plan-production.log"
+"$ECSENV" --local plan production > "$AUX/plan-production.log" || [ $? -eq 3 ]
+tail -n 2 "$AUX/plan-production.log"
 "$ECSENV" --local apply production | tail -n 2
 
 head -c 24 /dev/urandom | base64 | "$ECSENV" --local secret set production APP_SECRET_KEY
