@@ -32,7 +32,9 @@ def ecsenv_commands(path):
     for line in shell_lines(path):
         match = re.match(r"\s*ecsenv (.*?)(?:\s*\|\|.*)?$", line)
         if match:
-            commands.append(shlex.split(match.group(1)))
+            # Shell variables and GitHub expressions stand for a commit (or a name): give them one.
+            text = re.sub(r"\$\{\{[^}]*\}\}|\$\{?[A-Za-z_]+\}?", "0a1b2c3", match.group(1))
+            commands.append(shlex.split(text))
     return commands
 
 
