@@ -461,12 +461,13 @@ def cmd_secret(args):
     del value  # not kept around: nothing below needs it
     print(f"Set {entry.name} of {config.project} {args.environment} ({entry.secret_id}); new current version"
           + (f" at {entry.last_changed}." if entry.last_changed else "."))
-    for service, verdict in secrets.readers_check(aws, config.project, args.environment, entry):
+    verdicts = secrets.readers_check(aws, config.project, args.environment, entry)  # one per service using it
+    for service, verdict in verdicts:
         print(f"  {service}: execution role may read it: {verdict}")
         if verdict.startswith("denied"):
             print(f"ecsenv: warning: {service} cannot read {entry.name}; its tasks will fail to start",
                   file=sys.stderr)
-    using = secrets.services_using(aws, config.project, args.environment, entry)
+    using = [service for service, _ in verdicts]
     if not using:
         print(f"No ECS service of {args.environment} uses it yet.")
     elif args.redeploy:
