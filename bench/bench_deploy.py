@@ -30,7 +30,7 @@ TAGS = ("a" * 40, "b" * 40)
 def setup(directory, endpoint):
     import boto3
 
-    from bootstrap.config import EnvironmentConfig, ProjectConfig, StateConfig, save_config
+    from bootstrap.project.config import EnvironmentConfig, ProjectConfig, StateConfig, save_config
 
     save_config(ProjectConfig("bench", StateConfig(ACCOUNT, "us-east-1", "bench-tfstate", "lockfile", None, None,
                                                    {}), {"staging": EnvironmentConfig(ACCOUNT, "us-east-1")}),

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from bootstrap import backend
-from bootstrap.backend import ActualBackend, BucketState, DesiredBackend, TableState
+from bootstrap.state_backend import backend
+from bootstrap.state_backend.backend import ActualBackend, BucketState, DesiredBackend, TableState
 from bootstrap.errors import UserError
 
 DESIRED = DesiredBackend(account_id="123456789012", region="eu-west-1", bucket="acme-state", table="acme-lock",
@@ -149,7 +149,7 @@ def test_a_policy_with_one_statement_written_as_an_object_is_merged():
 
 
 def test_the_app_commit_is_the_tag_of_the_first_ecr_image_not_of_a_sidecar():
-    from bootstrap.images import app_tag
+    from bootstrap.ecs.images import app_tag
 
     containers = [{"image": "public.ecr.aws/datadog/agent:7"},
                   {"image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/acme/web:abc123"}]

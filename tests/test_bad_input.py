@@ -3,7 +3,7 @@ and no AWS call made."""
 
 import pytest
 
-from bootstrap import validation
+from bootstrap.project import validation
 from bootstrap.cli import main
 from conftest import write_answers
 

@@ -4,9 +4,9 @@ import textwrap
 
 import pytest
 
-from bootstrap import render
-from bootstrap.checks import Finding, run_checks
-from bootstrap.config import EnvironmentConfig, ProjectConfig, StateConfig
+from bootstrap.project import render
+from bootstrap.project.checks import Finding, run_checks
+from bootstrap.project.config import EnvironmentConfig, ProjectConfig, StateConfig
 from bootstrap.errors import UserError
 
 CONFIG = ProjectConfig(
@@ -249,7 +249,7 @@ def test_empty_project_has_no_findings(tmp_path):
 
 def test_check_command_prints_findings_and_exits_3_then_0_when_fixed(project, capsys, monkeypatch):
     from bootstrap.cli import main
-    from bootstrap.config import save_config
+    from bootstrap.project.config import save_config
 
     monkeypatch.chdir(project)
     save_config(CONFIG, str(project / "ecsenv.yaml"))

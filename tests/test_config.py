@@ -2,7 +2,7 @@
 
 import pytest
 
-from bootstrap.config import EnvironmentConfig, ProjectConfig, StateConfig, load_config, save_config
+from bootstrap.project.config import EnvironmentConfig, ProjectConfig, StateConfig, load_config, save_config
 from bootstrap.errors import UserError
 
 

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from bootstrap.cli import main
-from bootstrap.config import EnvironmentConfig, ProjectConfig, StateConfig, load_config, save_config
-from bootstrap.state_policy import state_access_policy
+from bootstrap.project.config import EnvironmentConfig, ProjectConfig, StateConfig, load_config, save_config
+from bootstrap.state_backend.policy import state_access_policy
 
 ACCOUNT = "123456789012"
 STAGING_MAIN = '''\

@@ -2,9 +2,9 @@
 
 import pytest
 
-from bootstrap import render
+from bootstrap.project import render
 from bootstrap.cli import main
-from bootstrap.config import EnvironmentConfig, ProjectConfig, StateConfig, save_config
+from bootstrap.project.config import EnvironmentConfig, ProjectConfig, StateConfig, save_config
 
 ACCOUNT = "123456789012"
 

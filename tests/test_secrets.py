@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from bootstrap import secrets
+from bootstrap.ecs import secrets
 from bootstrap.aws import Aws
 from bootstrap.errors import OperationFailed, UserError
 from tests.conftest import ACCOUNT

@@ -9,7 +9,7 @@ import shlex
 import pytest
 import yaml
 
-from bootstrap.cli_args import build_parser
+from bootstrap.cli.parser import build_parser
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"

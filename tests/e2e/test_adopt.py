@@ -11,10 +11,10 @@ import textwrap
 
 import pytest
 
-from bootstrap.adopt import adoption_file
-from bootstrap.hcl import hcl_value
+from bootstrap.state_backend.adopt import adoption_file
+from bootstrap.project.hcl import hcl_value
 from bootstrap.cli import main
-from bootstrap.config import ProjectConfig, StateConfig, load_config
+from bootstrap.project.config import ProjectConfig, StateConfig, load_config
 from conftest import ACCOUNT, terraform_or_skip, terraform_runner, write_answers
 
 BUCKET = f"acme-tfstate-{ACCOUNT}"

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from bootstrap.cli import main
-from bootstrap.config import EnvironmentConfig, ProjectConfig, StateConfig, save_config
+from bootstrap.project.config import EnvironmentConfig, ProjectConfig, StateConfig, save_config
 from conftest import ACCOUNT
 
 BUCKET = f"acme-tfstate-{ACCOUNT}"

@@ -275,7 +275,7 @@ def test_drift_lists_what_changed_behind_terraforms_back(repo, boto, capsys, mon
 
 
 def test_task_definition_changes_made_by_deploys_are_not_drift():
-    from bootstrap.terraform import split_drift
+    from bootstrap.lifecycle.terraform import split_drift
 
     plan = {"resource_drift": [
         {"address": "module.deployment.module.service[\"web\"].aws_ecs_service.this", "type": "aws_ecs_service",
@@ -294,7 +294,7 @@ def test_task_definition_changes_made_by_deploys_are_not_drift():
 
 
 def test_summary_is_read_from_terraforms_closing_lines():
-    from bootstrap.terraform import PlanSummary, summarise_output
+    from bootstrap.lifecycle.terraform import PlanSummary, summarise_output
 
     output = ("  # aws_s3_bucket.a will be created\n  # module.m[\"x\"].aws_iam_role.r must be replaced\n"
               "\x1b[1mPlan:\x1b[0m 1 to import, 2 to add, 0 to change, 1 to destroy.\n")

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from bootstrap.config import EnvironmentConfig, ProjectConfig, StateConfig, save_config
+from bootstrap.project.config import EnvironmentConfig, ProjectConfig, StateConfig, save_config
 from conftest import ACCOUNT
 
 CANARY = "canary-value-5d1e9b"

@@ -8,7 +8,7 @@ Heavy libraries (botocore, questionary, jinja2) are imported inside the commands
 import os
 import sys
 
-from bootstrap.cli_args import build_parser
+from bootstrap.cli.parser import build_parser
 from bootstrap.errors import EcsenvError, UserError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PENDING, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -53,7 +53,7 @@ def _started_writing(args):
 
 
 def require_environment(config, name, include_global=False):
-    from bootstrap.config import GLOBAL_ENVIRONMENT
+    from bootstrap.project.config import GLOBAL_ENVIRONMENT
 
     known = ([GLOBAL_ENVIRONMENT] if include_global else []) + list(config.environments)
     if name not in known:
@@ -61,7 +61,7 @@ def require_environment(config, name, include_global=False):
 
 
 def cmd_local(args):
-    from bootstrap import local
+    from bootstrap.local import emulator as local
 
     if args.action == "start":
         state, started = local.start(args.project_dir)
@@ -82,7 +82,7 @@ def cmd_local(args):
 
 
 def aws_for(args, profile, region):
-    from bootstrap import local
+    from bootstrap.local import emulator as local
     from bootstrap.aws import Aws
 
     if args.local:
@@ -92,7 +92,11 @@ def aws_for(args, profile, region):
 
 
 def cmd_init(args):
-    from bootstrap import backend, display, init_flow, render, wizard
+    from bootstrap.state_backend import backend
+    from bootstrap.cli import display
+    from bootstrap.project import init_flow
+    from bootstrap.project import render
+    from bootstrap.cli import wizard
 
     project_dir = args.project_dir
     if not os.path.isdir(project_dir):
@@ -155,7 +159,7 @@ def cmd_init(args):
 
 
 def load_project(args):
-    from bootstrap.config import CONFIG_FILE, load_config
+    from bootstrap.project.config import CONFIG_FILE, load_config
 
     path = os.path.join(args.project_dir, CONFIG_FILE)
     if not os.path.exists(path):
@@ -164,7 +168,8 @@ def load_project(args):
 
 
 def cmd_render(args):
-    from bootstrap import display, render
+    from bootstrap.cli import display
+    from bootstrap.project import render
 
     config, _ = load_project(args)
     files = render.plan_generated_files(config, args.project_dir)
@@ -183,8 +188,10 @@ def cmd_env(args):
 def cmd_env_add(args):
     import dataclasses
 
-    from bootstrap import display, environments, render
-    from bootstrap.config import save_config
+    from bootstrap.cli import display
+    from bootstrap.project import environments
+    from bootstrap.project import render
+    from bootstrap.project.config import save_config
 
     config, config_path = load_project(args)
     environments.check_new_environment(config, args.project_dir, args.name, args.source, args.promotes_from)
@@ -207,7 +214,8 @@ def cmd_env_add(args):
 def cmd_env_list(args):
     import json
 
-    from bootstrap import display, environments
+    from bootstrap.cli import display
+    from bootstrap.project import environments
 
     config, _ = load_project(args)
     rows = environments.listing(config)
@@ -220,7 +228,7 @@ def cmd_env_list(args):
 def cmd_env_policy(args):
     import json
 
-    from bootstrap.state_policy import state_access_policy
+    from bootstrap.state_backend.policy import state_access_policy
 
     config, _ = load_project(args)
     require_environment(config, args.name, include_global=True)
@@ -231,8 +239,10 @@ def cmd_env_policy(args):
 def cmd_backend(args):
     import dataclasses
 
-    from bootstrap import display, lock_migration, render
-    from bootstrap.config import save_config
+    from bootstrap.cli import display
+    from bootstrap.state_backend import lock_migration
+    from bootstrap.project import render
+    from bootstrap.project.config import save_config
 
     config, config_path = load_project(args)
     if config.state.locking == "lockfile":
@@ -262,8 +272,8 @@ def cmd_check(args):
     import dataclasses
     import json
 
-    from bootstrap import checks
-    from bootstrap.config import CONFIG_FILE, load_config
+    from bootstrap.project import checks
+    from bootstrap.project.config import CONFIG_FILE, load_config
 
     config_path = os.path.join(args.project_dir, CONFIG_FILE)
     config = load_config(config_path) if os.path.exists(config_path) else None
@@ -281,8 +291,8 @@ def cmd_check(args):
 
 def terraform_for(args, color=None):
     """A terraform runner aimed where the AWS clients are aimed: the emulator with --local, else the environment."""
-    from bootstrap import local
-    from bootstrap.terraform import Terraform
+    from bootstrap.local import emulator as local
+    from bootstrap.lifecycle.terraform import Terraform
 
     env, unset, options = {}, [], []
     if args.local:
@@ -310,7 +320,8 @@ def cmd_plan(args):
     import dataclasses
     import json
 
-    from bootstrap import display, lifecycle
+    from bootstrap.cli import display
+    from bootstrap.lifecycle import plans as lifecycle
 
     config, _ = load_project(args)
     if args.all == bool(args.environment):
@@ -340,7 +351,7 @@ def cmd_plan(args):
 
 
 def cmd_apply(args):
-    from bootstrap import lifecycle
+    from bootstrap.lifecycle import plans as lifecycle
 
     config, _ = load_project(args)
     aws = aws_for(args, args.profile, args.region or config.state.region)
@@ -361,7 +372,8 @@ def cmd_apply(args):
 def cmd_status(args):
     import json
 
-    from bootstrap import display, status
+    from bootstrap.cli import display
+    from bootstrap.lifecycle import status
 
     config, _ = load_project(args)
     aws = aws_for(args, args.profile, args.region or config.state.region)
@@ -371,7 +383,7 @@ def cmd_status(args):
 
 
 def cmd_drift(args):
-    from bootstrap import lifecycle
+    from bootstrap.lifecycle import plans as lifecycle
 
     config, _ = load_project(args)
     real, deploys = lifecycle.drift(args.project_dir, config, args.environment, terraform_for(args),
@@ -390,7 +402,7 @@ def cmd_drift(args):
 
 
 def _run_deploy(args, config, aws, sha, kind, services=None, verify=None):
-    from bootstrap import deploy
+    from bootstrap.ecs import deploy
 
     from concurrent.futures import ThreadPoolExecutor
 
@@ -425,7 +437,7 @@ def cmd_deploy(args):
 
 
 def cmd_rollback(args):
-    from bootstrap import deploy
+    from bootstrap.ecs import deploy
 
     config, _ = load_project(args)
     require_environment(config, args.environment)
@@ -436,7 +448,7 @@ def cmd_rollback(args):
 
 
 def cmd_promote(args):
-    from bootstrap import deploy
+    from bootstrap.ecs import deploy
 
     config, _ = load_project(args)
     require_environment(config, args.environment)
@@ -448,7 +460,7 @@ def cmd_promote(args):
 
 
 def cmd_secret(args):
-    from bootstrap import secrets
+    from bootstrap.ecs import secrets
 
     config, _ = load_project(args)
     require_environment(config, args.environment)
@@ -484,7 +496,7 @@ def _secret_list(args, config, aws, secrets):
     import dataclasses
     import json
 
-    from bootstrap import display
+    from bootstrap.cli import display
 
     declared = secrets.list_secrets(aws, config.project, args.environment)
     if args.json:

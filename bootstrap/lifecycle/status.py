@@ -9,10 +9,11 @@ definition revision that no deploy has rolled out yet."""
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
-from bootstrap import git, records
+from bootstrap.lifecycle import git
+from bootstrap import ledger as records
 from bootstrap.aws import call, error_code, failed
-from bootstrap.images import app_tag
-from bootstrap.lifecycle import environment_names
+from bootstrap.ecs.images import app_tag
+from bootstrap.lifecycle.plans import environment_names
 
 CONVERGED, BEHIND, AHEAD, EMERGENCY, NEVER = "converged", "behind", "ahead", "emergency", "never applied"
 

@@ -12,10 +12,10 @@ Pure: no AWS call. Values are written as HCL literals through hcl_string()/hcl_v
 import re
 
 from bootstrap.aws import partition
-from bootstrap.backend import (LOCK_KEY, MULTIPART_DAYS, MULTIPART_RULE_ID, NONCURRENT_DAYS, NONCURRENT_RULE_ID,
+from bootstrap.state_backend.backend import (LOCK_KEY, MULTIPART_DAYS, MULTIPART_RULE_ID, NONCURRENT_DAYS, NONCURRENT_RULE_ID,
                                PUBLIC_ACCESS_FLAGS, TLS_SID, DesiredBackend)
-from bootstrap.hcl import hcl_string
-from bootstrap.render import render_template
+from bootstrap.project.hcl import hcl_string
+from bootstrap.project.render import render_template
 
 TEMPLATE = "state_backend.tf.j2"
 

@@ -12,8 +12,8 @@ import subprocess
 from dataclasses import dataclass
 
 from bootstrap.errors import OperationFailed, UserError
+from bootstrap.project.layout import BACKEND_FILE
 
-BACKEND_FILE = "backend.s3.tfbackend"
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,9 @@ import os
 import re
 from dataclasses import dataclass
 
-from bootstrap.config import GLOBAL_ENVIRONMENT
+from bootstrap.project.config import GLOBAL_ENVIRONMENT
 from bootstrap.errors import UserError
+from bootstrap.project.layout import BACKEND_FILE
 
 MISSING_ARGUMENT = "missing-argument"
 UNKNOWN_ARGUMENT = "unknown-argument"
@@ -31,7 +32,6 @@ INCONSISTENT_ARGUMENTS = "inconsistent-arguments"
 BACKEND_CONFIG = "backend-config"
 
 DEPLOYMENT_MODULE = "deployment"
-BACKEND_FILE = "backend.s3.tfbackend"
 META_ARGUMENTS = {"source", "version", "count", "for_each", "providers", "depends_on"}  # not module variables
 
 
@@ -260,7 +260,7 @@ class _Project:
     def backend_file_findings(self, config):
         import hcl2
 
-        from bootstrap import render
+        from bootstrap.project import render
 
         findings = []
         for path, expected_text in render.backend_files(config, self.project_dir).items():

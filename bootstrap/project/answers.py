@@ -1,9 +1,9 @@
 """Answers for `ecsenv init`: the shape every source (answers file, wizard, existing ecsenv.yaml) is brought to,
 and the loader of an answers file with `file:line` messages. Nothing here touches AWS."""
 
-from bootstrap import validation
-from bootstrap.config import promotion_problem, EnvironmentConfig
-from bootstrap.yamldoc import check_keys, load_mapping
+from bootstrap.project import validation
+from bootstrap.project.config import promotion_problem, EnvironmentConfig
+from bootstrap.project.yamldoc import check_keys, load_mapping
 
 ANSWER_KEYS = ("project", "profile", "region", "environments", "locking", "kms_key_id", "bucket", "lock_table", "tags")
 ENV_ANSWER_KEYS = {"promotes_from", "region", "account_id"}

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from bootstrap import answers as answer_rules
+from bootstrap.project import answers as answer_rules
 from bootstrap.errors import UserError
 
 SSE_S3, SSE_KMS = "SSE-S3", "SSE-KMS"

@@ -12,12 +12,14 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
-from bootstrap import git, records, statedir
-from bootstrap.config import GLOBAL_ENVIRONMENT
+from bootstrap.lifecycle import git
+from bootstrap import ledger as records
+from bootstrap.project import layout
+from bootstrap.project.config import GLOBAL_ENVIRONMENT
 from bootstrap.errors import EcsenvError, UserError
-from bootstrap.terraform import PlanSummary, summarise, summarise_output
+from bootstrap.lifecycle.terraform import PlanSummary, summarise, summarise_output
 
-PLANS_DIR = os.path.join(statedir.NAME, "plans")
+PLANS_DIR = os.path.join(layout.STATE_DIR, "plans")
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ def environment_names(config):
 def environment_root(project_dir, config, environment):
     if environment not in environment_names(config):
         raise UserError(f"{environment!r} is not an environment (known: {', '.join(environment_names(config))})")
-    root = os.path.normpath(os.path.join(project_dir, "environments", environment))
+    root = layout.environment_dir(project_dir, environment)
     if not glob.glob(os.path.join(root, "*.tf")):
         raise UserError(f"{root} has no Terraform files: scaffold it with `ecsenv env add {environment}` "
                         "or write its root module")
@@ -52,7 +54,7 @@ def plan(project_dir, config, environment, terraform, echo=None):
     sha, dirty = git.head_sha(project_dir), git.is_dirty(project_dir)
     if terraform.needs_init(root):
         terraform.init(root, echo)
-    statedir.ensure(project_dir, "plans")
+    layout.ensure(project_dir, "plans")
     plan_file, meta_file = _plan_paths(project_dir, environment, sha)
     _, output = terraform.plan(root, plan_file, echo)
     summary = summarise_output(output) or summarise(terraform.show_plan(root, plan_file))
@@ -136,12 +138,12 @@ def apply(project_dir, config, environment, aws, terraform, identity, checked, e
 
 def drift(project_dir, config, environment, terraform, echo=None):
     """(real drift, drift made by deploys): lists of (address, changed attribute names), from a refresh-only plan."""
-    from bootstrap.terraform import split_drift
+    from bootstrap.lifecycle.terraform import split_drift
 
     root = environment_root(project_dir, config, environment)
     if terraform.needs_init(root):
         terraform.init(root, echo)
-    plan_file = os.path.join(os.path.abspath(statedir.ensure(project_dir, "plans")), f"{environment}-drift.tfplan")
+    plan_file = os.path.join(os.path.abspath(layout.ensure(project_dir, "plans")), f"{environment}-drift.tfplan")
     try:
         terraform.plan(root, plan_file, echo, refresh_only=True)
         return split_drift(terraform.show_plan(root, plan_file))

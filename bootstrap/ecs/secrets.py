@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from bootstrap.aws import call, error_code, failed
 from bootstrap.errors import OperationFailed, UserError
-from bootstrap.status import cluster_name, describe_services
+from bootstrap.lifecycle.status import cluster_name, describe_services
 
 TAG_PROJECT, TAG_ENVIRONMENT, TAG_SECRET = "ecsenv:project", "ecsenv:environment", "ecsenv:secret"
 MAX_VALUE_BYTES = 65536  # Secrets Manager's limit on SecretString

@@ -7,7 +7,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 from bootstrap.aws import call, failed
-from bootstrap.config import GLOBAL_ENVIRONMENT, state_key
+from bootstrap.project.config import GLOBAL_ENVIRONMENT, state_key
 from bootstrap.errors import OperationFailed
 
 

@@ -4,11 +4,10 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from bootstrap import validation
-from bootstrap.yamldoc import check_keys, load_mapping, write_atomically
+from bootstrap.project import validation
+from bootstrap.project.yamldoc import check_keys, load_mapping, write_atomically
 
-CONFIG_FILE = "ecsenv.yaml"
-GLOBAL_ENVIRONMENT = "global_aws"  # the root that holds account-wide resources; has a state of its own
+from bootstrap.project.layout import CONFIG_FILE, GLOBAL_ENVIRONMENT  # noqa: F401 - re-exported for callers
 HEADER = ("# ecsenv project config, written by `ecsenv init`. Commit it: it holds no secrets.\n"
           "# Edit by hand or re-run `ecsenv init`; `ecsenv init --plan` shows what the account lacks.\n")
 

@@ -3,8 +3,8 @@ the project config, and writing it. The CLI sequences these with the wizard and 
 
 import os
 
-from bootstrap import answers as answer_rules
-from bootstrap.config import CONFIG_FILE, GLOBAL_ENVIRONMENT, EnvironmentConfig, ProjectConfig, StateConfig, load_config, save_config
+from bootstrap.project import answers as answer_rules
+from bootstrap.project.config import CONFIG_FILE, GLOBAL_ENVIRONMENT, EnvironmentConfig, ProjectConfig, StateConfig, load_config, save_config
 from bootstrap.errors import OperationFailed, UserError
 
 __all__ = ["CONFIG_FILE", "previous_answers", "given_answers", "check_same_account", "build_config",
@@ -85,7 +85,7 @@ def build_config(answers, identity):
 def converge(aws, desired, changes, on_step=None):
     """Apply the plan, then read back. What AWS did not keep from a create call (an API or emulator that ignores
     tags on CreateBucket, say) gets one more pass of its own calls; anything still different after that fails."""
-    from bootstrap import backend
+    from bootstrap.state_backend import backend
 
     backend.apply_changes(aws, changes, on_step)
     left = [change for change in backend.plan_backend(desired, backend.read_backend(aws, desired)) if change.pending]
@@ -100,7 +100,9 @@ def converge(aws, desired, changes, on_step=None):
 
 
 def adoption_path(project_dir):
-    return os.path.normpath(os.path.join(project_dir, "environments", GLOBAL_ENVIRONMENT, "state_backend.tf"))
+    from bootstrap.project import layout
+
+    return layout.adoption_file(project_dir)
 
 
 def adoption_written(project_dir):
@@ -110,8 +112,8 @@ def adoption_written(project_dir):
 def generated_files(config, project_dir, adopt):
     """Every file init writes besides ecsenv.yaml, planned (nothing written yet). The adoption file is written
     once, when missing: after the import it is Terraform's and its owners' to edit, not a generated file."""
-    from bootstrap import render
-    from bootstrap.adopt import adoption_file
+    from bootstrap.project import render
+    from bootstrap.state_backend.adopt import adoption_file
 
     planned = render.plan_generated_files(config, project_dir)
     if adopt and not adoption_written(project_dir):

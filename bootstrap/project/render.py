@@ -8,12 +8,11 @@ import difflib
 import hashlib
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from bootstrap.errors import UserError
-from bootstrap.yamldoc import write_atomically
+from bootstrap.project import layout
+from bootstrap.project.yamldoc import write_atomically
 
-TEMPLATES = Path(__file__).parent / "templates"
 MARK = "ecsenv-generated"
 
 CREATE, UPDATE, UNCHANGED, EDITED, FOREIGN = "create", "update", "unchanged", "edited", "foreign"
@@ -29,9 +28,9 @@ class _Templates:
         if cls._env is None:
             import jinja2  # imported on first render only
 
-            from bootstrap import hcl
+            from bootstrap.project import hcl
 
-            cls._env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+            cls._env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(layout.TEMPLATES)),
                                           undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                                           autoescape=False, trim_blocks=True, lstrip_blocks=True)
             cls._env.filters.update(hcl=hcl.hcl_value, hcl_string=hcl.hcl_string)
@@ -117,12 +116,12 @@ def write_planned(planned_files, force=False):
 
 
 def backend_file_path(project_dir, environment):
-    return os.path.normpath(os.path.join(project_dir, "environments", environment, "backend.s3.tfbackend"))
+    return layout.backend_file(project_dir, environment)
 
 
 def backend_files(config, project_dir):
     """{path: text} of the partial backend config of global_aws and of every environment."""
-    from bootstrap.config import GLOBAL_ENVIRONMENT, state_key
+    from bootstrap.project.config import GLOBAL_ENVIRONMENT, state_key
 
     files = {}
     for environment in (GLOBAL_ENVIRONMENT, *config.environments):
@@ -134,9 +133,9 @@ def backend_files(config, project_dir):
 def global_tfvars(config, project_dir):
     """{path: text} of global_aws's variables taken from ecsenv.yaml (the state backend its deploy role may use);
     Terraform loads *.auto.tfvars by itself."""
-    from bootstrap.config import GLOBAL_ENVIRONMENT
+    from bootstrap.project.config import GLOBAL_ENVIRONMENT
 
-    path = os.path.normpath(os.path.join(project_dir, "environments", GLOBAL_ENVIRONMENT, "ecsenv.auto.tfvars"))
+    path = layout.generated_tfvars(project_dir, GLOBAL_ENVIRONMENT)
     return {path: with_header(render_template("global_aws.auto.tfvars.j2", state=config.state), "render")}
 
 

@@ -6,17 +6,19 @@ import glob
 import os
 import re
 
-from bootstrap import validation
-from bootstrap.config import GLOBAL_ENVIRONMENT, EnvironmentConfig, state_key
+from bootstrap.project import validation
+from bootstrap.project.config import GLOBAL_ENVIRONMENT, EnvironmentConfig, state_key
 from bootstrap.errors import UserError
-from bootstrap.render import render_template
+from bootstrap.project.render import render_template
 
 COPIED_PATTERNS = ("*.tf", "*.tfvars")
 HEREDOC_START = re.compile(r"<<-?\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
 
 
 def environment_dir(project_dir, name):
-    return os.path.normpath(os.path.join(project_dir, "environments", name))
+    from bootstrap.project import layout
+
+    return layout.environment_dir(project_dir, name)
 
 
 def check_new_environment(config, project_dir, name, source, promotes_from):

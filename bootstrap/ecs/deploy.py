@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from bootstrap.aws import call, error_code, failed
 from bootstrap.errors import OperationFailed, UserError
-from bootstrap.images import ecr_reference, with_tag
-from bootstrap.status import cluster_name, describe_services
+from bootstrap.ecs.images import ecr_reference, with_tag
+from bootstrap.lifecycle.status import cluster_name, describe_services
 
 LOCK_PREFIX = "ecsenv/deploy-locks"
 HISTORY_PREFIX = "ecsenv/deployed"

@@ -3,7 +3,7 @@ environment's state key, its .tflock object, its lock-table items and the state 
 a role that can apply staging cannot read or lock production's state."""
 
 from bootstrap.aws import partition as partition_of
-from bootstrap.config import state_key
+from bootstrap.project.config import state_key
 
 
 def state_access_policy(config, environment):

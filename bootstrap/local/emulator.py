@@ -12,10 +12,10 @@ import subprocess
 import sys
 import time
 
-from bootstrap import statedir
+from bootstrap.project import layout
 from bootstrap.errors import OperationFailed, UserError
 
-STATE_DIR = statedir.NAME
+STATE_DIR = layout.STATE_DIR
 STATE_FILE = "local.json"
 LOG_FILE = "local.log"
 DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -71,7 +71,7 @@ def start(project_dir):
 
     if importlib.util.find_spec("moto") is None or importlib.util.find_spec("flask") is None:  # moto[server]
         raise UserError("the local emulator needs moto's server: pip install 'ecsenv[local]'") from None
-    statedir.ensure(project_dir)
+    layout.ensure(project_dir)
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     # moto runs no containers: it reports this many running tasks for each new service. Two covers the stack's

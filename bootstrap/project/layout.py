@@ -1,0 +1,60 @@
+"""Every path and file name of a project, once: where ecsenv.yaml, the environment roots, their backend files and
+generated tfvars live, and `.ecsenv/` (ecsenv's local working files: the emulator's record, saved plans).
+
+`.ecsenv/` is never committed: it ignores itself, so it does not make the work tree dirty even in a repository whose
+.gitignore does not list it."""
+
+import os
+from pathlib import Path
+
+CONFIG_FILE = "ecsenv.yaml"
+GLOBAL_ENVIRONMENT = "global_aws"  # the account-wide root (ECR repositories, CI roles); not promoted, not deployed
+ENVIRONMENTS_DIR = "environments"
+MODULES_DIR = "modules"
+BACKEND_FILE = "backend.s3.tfbackend"
+GENERATED_TFVARS = "ecsenv.auto.tfvars"
+ADOPTION_FILE = "state_backend.tf"
+STATE_DIR = ".ecsenv"
+
+
+def _templates_dir():
+    """The jinja2 templates: the top-level templates/ of a checkout, or the copy a wheel installs as
+    bootstrap/templates (setup.cfg maps one onto the other)."""
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "templates"
+    return installed if installed.is_dir() else package.parent / "templates"
+
+
+TEMPLATES = _templates_dir()
+
+
+def config_path(project_dir):
+    return os.path.join(project_dir, CONFIG_FILE)
+
+
+def environment_dir(project_dir, environment):
+    return os.path.normpath(os.path.join(project_dir, ENVIRONMENTS_DIR, environment))
+
+
+def backend_file(project_dir, environment):
+    return os.path.join(environment_dir(project_dir, environment), BACKEND_FILE)
+
+
+def generated_tfvars(project_dir, environment):
+    return os.path.join(environment_dir(project_dir, environment), GENERATED_TFVARS)
+
+
+def adoption_file(project_dir):
+    return os.path.join(environment_dir(project_dir, GLOBAL_ENVIRONMENT), ADOPTION_FILE)
+
+
+def ensure(project_dir, *subdirs):
+    """The path of .ecsenv/<subdirs>, created (with its self-ignoring .gitignore) if missing."""
+    root = os.path.join(project_dir, STATE_DIR)
+    path = os.path.join(root, *subdirs)
+    os.makedirs(path, exist_ok=True)
+    ignore = os.path.join(root, ".gitignore")
+    if not os.path.exists(ignore):
+        with open(ignore, "w", encoding="utf-8") as handle:
+            handle.write("*\n")
+    return path
