@@ -250,7 +250,8 @@ def bench_fresh(emulator, env, scratch):
     ecsenv_median, cli_median = statistics.median(ecsenv_times), statistics.median(cli_times)
     print(f"  ecsenv fresh init median: {ecsenv_median:.3f}s   ({describe_logged(logged[-1])}, last rep)")
     print(f"  aws CLI script median:    {cli_median:.3f}s   ({len(aws_cli_script('b', 't', ''))} aws processes)")
-    print(f"  ecsenv --plan on the CLI-made backend: {'converged (same result)' if cli_converged else 'CHANGES PENDING'}")
+    verdict = "converged (same result)" if cli_converged else "CHANGES PENDING"
+    print(f"  ecsenv --plan on the CLI-made backend: {verdict}")
     if not cli_converged:
         print("\n".join("    " + line for line in plan.splitlines()))
     print()
@@ -290,7 +291,8 @@ def bench_converged(emulator, env, scratch):
     for call in calls:
         kind = "read " if is_read(call["op"]) else "WRITE"
         print(f"    {kind} {call['service']:<9} {call['op']:<36} "
-              f"{(call['start'] - calls[0]['start']) * 1000:7.1f} .. {(call['end'] - calls[0]['start']) * 1000:7.1f} ms")
+              f"{(call['start'] - calls[0]['start']) * 1000:7.1f} .. "
+              f"{(call['end'] - calls[0]['start']) * 1000:7.1f} ms")
     print(f"  calls per run across reps: {sorted(call_counts)}; writes per run: {sorted(write_counts)}"
           f"{' -> ' + ', '.join(writes) if writes else ''}")
     print(f"  max calls in flight at once: {peak} (1 would mean strictly one after another)")

@@ -60,7 +60,7 @@ class Aws:
         key = (service, region or self.region)
         with self._lock:
             if key not in self._clients:
-                    self._clients[key] = self._session.create_client(
+                self._clients[key] = self._session.create_client(
                     service, region_name=key[1], config=self._client_config, endpoint_url=self._endpoint_url)
             return self._clients[key]
 
@@ -71,15 +71,10 @@ class Aws:
 
         sts = self.client("sts")
         with ThreadPoolExecutor(max_workers=1) as pool:
-            pending = pool.submit(call, sts.get_caller_identity)
+            pending = pool.submit(call, sts.get_caller_identity, doing="asking STS who the caller is")
             for service in prepare:
                 self.client(service)
-            try:
-                response = pending.result()
-            except (UserError, OperationFailed):
-                raise
-            except Exception as exc:  # noqa: BLE001
-                raise failed("asking STS who the caller is", exc) from None
+            response = pending.result()
         return Identity(account_id=response["Account"], arn=response["Arn"])
 
 
@@ -92,10 +87,17 @@ def http_status(exc):
     return getattr(exc, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode")
 
 
-def call(method, *args, **kwargs):
-    """Call a client method, translating credential and connection problems into one-line ecsenv errors.
+CREDENTIAL_ERRORS = ("ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "UnrecognizedClientException",
+                     "SignatureDoesNotMatch")
 
-    ClientErrors that callers expect (NoSuchBucket, ...) are re-raised unchanged for them to inspect."""
+
+def call(method, *args, doing=None, missing=(), **kwargs):
+    """The one way ecsenv calls AWS: `call(client.operation, Param=..., doing="what we were doing", missing=(...))`.
+
+    - Credential and connection problems become the same one-line error from every command.
+    - An error code listed in `missing` (e.g. "NoSuchKey", "404") means "not there": the result is None.
+    - With `doing`, any other AWS error becomes an OperationFailed naming what we were doing and what AWS answered;
+      without it, the botocore error is raised for the caller to inspect (error_code(exc))."""
     import botocore.exceptions
 
     try:
@@ -106,15 +108,32 @@ def call(method, *args, **kwargs):
     except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError) as exc:
         raise OperationFailed(f"cannot reach AWS: {exc}") from None
     except botocore.exceptions.ClientError as exc:
-        if error_code(exc) in ("ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId",
-                               "UnrecognizedClientException", "SignatureDoesNotMatch"):
-            raise UserError(f"AWS rejected the credentials ({error_code(exc)}): refresh them "
+        code = error_code(exc)
+        if code in CREDENTIAL_ERRORS:
+            raise UserError(f"AWS rejected the credentials ({code}): refresh them "
                             "(for SSO: aws sso login) and try again") from None
+        if code in missing or str(http_status(exc)) in missing:
+            return None
+        if doing:
+            raise failed(doing, exc) from None
+        raise
+    except botocore.exceptions.BotoCoreError as exc:
+        if doing:
+            raise failed(doing, exc) from None
         raise
 
 
+def pages(client, operation, key, doing, missing=(), **kwargs):
+    """Every item under `key` across the pages of a paginated operation (None when an error in `missing`)."""
+    def collect():
+        return [item for page in client.get_paginator(operation).paginate(**kwargs) for item in page.get(key, [])]
+    return call(collect, doing=doing, missing=missing)
+
+
 def failed(action, exc):
-    """An OperationFailed naming what we tried and what AWS answered."""
+    """An OperationFailed naming what we tried and what AWS answered (an ecsenv error already says it: unchanged)."""
+    if isinstance(exc, (UserError, OperationFailed)):
+        return exc
     code = error_code(exc) or type(exc).__name__
     message = getattr(exc, "response", {}).get("Error", {}).get("Message") or str(exc)
     if code in ("AccessDenied", "AccessDeniedException", "403"):

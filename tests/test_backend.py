@@ -4,9 +4,9 @@ import json
 
 import pytest
 
+from bootstrap.errors import UserError
 from bootstrap.state_backend import backend
 from bootstrap.state_backend.backend import ActualBackend, BucketState, DesiredBackend, TableState
-from bootstrap.errors import UserError
 
 DESIRED = DesiredBackend(account_id="123456789012", region="eu-west-1", bucket="acme-state", table="acme-lock",
                          kms_key_id=None, tags=(("project", "acme"),))

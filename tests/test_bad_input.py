@@ -2,10 +2,10 @@
 and no AWS call made."""
 
 import pytest
-
-from bootstrap.project import validation
-from bootstrap.cli import main
 from conftest import write_answers
+
+from bootstrap.cli import main
+from bootstrap.project import validation
 
 GOOD = {
     "project": "acme",

@@ -4,10 +4,10 @@ import textwrap
 
 import pytest
 
+from bootstrap.errors import UserError
 from bootstrap.project import render
 from bootstrap.project.checks import Finding, run_checks
 from bootstrap.project.config import EnvironmentConfig, ProjectConfig, StateConfig
-from bootstrap.errors import UserError
 
 CONFIG = ProjectConfig(
     project="acme",

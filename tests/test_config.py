@@ -2,8 +2,8 @@
 
 import pytest
 
-from bootstrap.project.config import EnvironmentConfig, ProjectConfig, StateConfig, load_config, save_config
 from bootstrap.errors import UserError
+from bootstrap.project.config import EnvironmentConfig, ProjectConfig, StateConfig, load_config, save_config
 
 
 def sample():

@@ -138,7 +138,8 @@ def test_state_policy_names_only_its_own_environment(locking):
     actions = {action for statement in policy["Statement"] for action in
                ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])}
     assert not [action for action in actions if action.endswith("*") or "DeleteBucket" in action
-                or action.startswith("dynamodb:Scan") or action.startswith("dynamodb:Delete") and action != "dynamodb:DeleteItem"]
+                or action.startswith("dynamodb:Scan")
+                or action.startswith("dynamodb:Delete") and action != "dynamodb:DeleteItem"]
     assert ("arn:aws:s3:::acme-tfstate/staging/terraform.tfstate.tflock" in named) is (locking != "dynamodb")
     assert ("arn:aws:dynamodb:us-east-1:123456789012:table/acme-lock" in named) is (locking != "lockfile")
 

@@ -5,9 +5,9 @@ import json
 
 import pytest
 import yaml
+from conftest import ACCOUNT, post, write_answers
 
 from bootstrap.cli import main
-from conftest import ACCOUNT, post, write_answers
 
 BUCKET = f"acme-tfstate-{ACCOUNT}"
 TABLE = "acme-tfstate-lock"
@@ -63,7 +63,8 @@ def assert_hardened(boto, bucket=BUCKET, table=TABLE, tags=None):
         assert description["DeletionProtectionEnabled"] is True
         backups = ddb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
         assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
-        table_tags = {t["Key"]: t["Value"] for t in ddb.list_tags_of_resource(ResourceArn=description["TableArn"])["Tags"]}
+        listed = ddb.list_tags_of_resource(ResourceArn=description["TableArn"])["Tags"]
+        table_tags = {t["Key"]: t["Value"] for t in listed}
         assert table_tags["project"] == "acme"
 
 

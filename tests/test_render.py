@@ -2,8 +2,8 @@
 
 import pytest
 
-from bootstrap.project import render
 from bootstrap.cli import main
+from bootstrap.project import render
 from bootstrap.project.config import EnvironmentConfig, ProjectConfig, StateConfig, save_config
 
 ACCOUNT = "123456789012"

@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from bootstrap.ecs import secrets
 from bootstrap.aws import Aws
+from bootstrap.ecs import secrets
 from bootstrap.errors import OperationFailed, UserError
 from tests.conftest import ACCOUNT
 
@@ -154,13 +154,16 @@ def with_services(boto, declared):
 
 
 def test_services_using_finds_the_readers_of_the_secret(aws, with_services):
-    assert secrets.services_using(aws, "acme", "staging", with_services["DB_PASSWORD"]) == ["web", "worker"]
-    assert secrets.services_using(aws, "acme", "staging", with_services["APP_SECRET_KEY"]) == ["cron"]
+    def readers(secret):
+        return [name for name, _ in secrets.readers_check(aws, "acme", "staging", secret)]
+
+    assert readers(with_services["DB_PASSWORD"]) == ["web", "worker"]
+    assert readers(with_services["APP_SECRET_KEY"]) == ["cron"]
 
 
 def test_services_using_without_a_cluster_is_empty(aws, declared):
     secret = secrets.list_secrets(aws, "acme", "staging")[0]
-    assert secrets.services_using(aws, "acme", "staging", secret) == []
+    assert secrets.readers_check(aws, "acme", "staging", secret) == []
 
 
 def test_references_match_the_arn_exactly():

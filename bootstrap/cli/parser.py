@@ -177,7 +177,8 @@ def build_parser():
         description="Registers a new revision with the older image, so it works even when the old revision is "
                     "INACTIVE. Allowed from any branch; recorded for `ecsenv status`.")
     rollback.add_argument("environment")
-    rollback.add_argument("--to", metavar="SHA", type=image_tag, help="the commit to go back to (default: the one before)")
+    rollback.add_argument("--to", metavar="SHA", type=image_tag,
+                          help="the commit to go back to (default: the one before)")
     _rollout_options(rollback)
 
     promote = _command(

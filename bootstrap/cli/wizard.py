@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from bootstrap.project import answers as answer_rules
 from bootstrap.errors import UserError
+from bootstrap.project import answers as answer_rules
 
 SSE_S3, SSE_KMS = "SSE-S3", "SSE-KMS"
 

@@ -1,5 +1,5 @@
 """Container image references: which are ECR images, their repository and tag, and the same image at another tag.
-No AWS calls."""
+image_digest is the one AWS read; the rest is pure."""
 
 
 def ecr_reference(image):
@@ -32,3 +32,15 @@ def app_tag(container_definitions):
         if reference and reference[3]:
             return reference[3]
     return None
+
+
+def image_digest(aws, image):
+    """The digest of an ECR image reference, or None when no such image exists."""
+    from bootstrap.aws import call
+
+    account, region, repository, tag = ecr_reference(image)
+    answer = call(aws.client("ecr", region).describe_images, registryId=account, repositoryName=repository,
+                  imageIds=[{"imageTag": tag}], missing=("ImageNotFoundException", "RepositoryNotFoundException"),
+                  doing=f"looking up image {image}")
+    details = (answer or {}).get("imageDetails")
+    return details[0]["imageDigest"] if details else None

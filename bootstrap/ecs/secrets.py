@@ -16,9 +16,9 @@ import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from bootstrap.aws import call, error_code, failed
+from bootstrap.aws import call, error_code, pages
+from bootstrap.ecs.services import cluster_name, describe_services
 from bootstrap.errors import OperationFailed, UserError
-from bootstrap.lifecycle.status import cluster_name, describe_services
 
 TAG_PROJECT, TAG_ENVIRONMENT, TAG_SECRET = "ecsenv:project", "ecsenv:environment", "ecsenv:secret"
 MAX_VALUE_BYTES = 65536  # Secrets Manager's limit on SecretString
@@ -56,14 +56,8 @@ def list_secrets(aws, project, environment):
     # Server-side: secrets carrying the project tag (ListSecrets filters are prefix matches on any tag, and several
     # values of one filter are ORed), then the exact tags are checked here.
     filters = [{"Key": "tag-key", "Values": [TAG_PROJECT]}, {"Key": "tag-value", "Values": [project]}]
-    found = []
-    try:
-        for page in sm.get_paginator("list_secrets").paginate(Filters=filters):
-            found += page.get("SecretList", [])
-    except Exception as exc:  # noqa: BLE001
-        if error_code(exc):
-            raise failed(f"listing the secrets of {project} {environment}", exc) from None
-        raise
+    found = pages(sm, "list_secrets", "SecretList", f"listing the secrets of {project} {environment}",
+                  Filters=filters)
     secrets = {}
     for secret in found:
         tags = {tag["Key"]: tag["Value"] for tag in secret.get("Tags", [])}
@@ -131,7 +125,7 @@ def set_secret(aws, project, environment, name, value):
             call(sm.put_secret_value, SecretId=secret.arn, SecretString=value)
         except (UserError, OperationFailed) as exc:
             problem = exc  # credential/connection problems: aws.call's messages never include parameters
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - the one call that carries a value: no `doing=`, see below
             # Build the message from the error code and AWS's message only; parameter validation errors (which
             # may quote a parameter) are reduced to their type.
             code = error_code(exc)
@@ -140,12 +134,8 @@ def set_secret(aws, project, environment, name, value):
                                       + (f"{code}: {message}" if code else type(exc).__name__))
     if problem is not None:
         raise problem from None
-    try:
-        described = call(sm.describe_secret, SecretId=secret.arn)
-    except Exception as exc:  # noqa: BLE001
-        if error_code(exc):
-            raise failed(f"the value of {secret.secret_id} was set, but reading its metadata back", exc) from None
-        raise
+    described = call(sm.describe_secret, SecretId=secret.arn,
+                     doing=f"the value of {secret.secret_id} was set, but reading its metadata back")
     return _entry(described, secret.name)
 
 
@@ -168,12 +158,8 @@ def _readers(aws, project, environment, secret):
 
     def task_definition(arn):
         if arn not in cache:
-            try:
-                cache[arn] = call(ecs.describe_task_definition, taskDefinition=arn)["taskDefinition"]
-            except Exception as exc:  # noqa: BLE001
-                if error_code(exc):
-                    raise failed(f"reading task definition {arn}", exc) from None
-                raise
+            cache[arn] = call(ecs.describe_task_definition, taskDefinition=arn,
+                              doing=f"reading task definition {arn}")["taskDefinition"]
         return cache[arn]
 
     readers = []
@@ -190,11 +176,6 @@ def _readers(aws, project, environment, secret):
     return sorted(readers, key=lambda reader: reader[0])
 
 
-def services_using(aws, project, environment, secret):
-    """Names of the environment's ECS services whose task definition injects the secret."""
-    return [name for name, _ in _readers(aws, project, environment, secret)]
-
-
 def _simulate(aws, role_arn, secret_arn):
     """"allowed", "denied" or "not checked: why" for GetSecretValue by the role on the secret."""
     iam = aws.client("iam")
@@ -203,7 +184,7 @@ def _simulate(aws, role_arn, secret_arn):
                       ActionNames=["secretsmanager:GetSecretValue"], ResourceArns=[secret_arn])
     except (UserError, OperationFailed) as exc:
         return f"{NOT_CHECKED}: {exc}"
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - every answer is a verdict here, not an error
         code = error_code(exc)
         if code in ("AccessDenied", "AccessDeniedException"):
             return f"{NOT_CHECKED}: the caller may not simulate IAM policies (iam:SimulatePrincipalPolicy)"
@@ -241,12 +222,8 @@ def redeploy(aws, project, environment, services):
     ecs = aws.client("ecs")
     cluster = cluster_name(project, environment)
     for service in services:
-        try:
-            call(ecs.update_service, cluster=cluster, service=service, forceNewDeployment=True)
-        except Exception as exc:  # noqa: BLE001
-            if error_code(exc):
-                raise failed(f"redeploying service {service} of cluster {cluster}", exc) from None
-            raise
+        call(ecs.update_service, cluster=cluster, service=service, forceNewDeployment=True,
+             doing=f"redeploying service {service} of cluster {cluster}")
 
 
 # --- Reading a value --------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 - apply applies only the saved plan of the current commit, from a clean work tree (unless allowed);
 - an environment with `promotes_from` is applied only at a commit its source applied successfully;
 - a commit not on main is applied only with --emergency "reason", which is recorded.
-Successful applies are recorded in the state bucket (records.py)."""
+Successful applies are recorded in the state bucket (bootstrap/ledger.py)."""
 
 import datetime
 import glob
@@ -12,12 +12,12 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
+from bootstrap import ledger
+from bootstrap.errors import EcsenvError, UserError
 from bootstrap.lifecycle import git
-from bootstrap import ledger as records
+from bootstrap.lifecycle.terraform import PlanSummary, summarise, summarise_output
 from bootstrap.project import layout
 from bootstrap.project.config import GLOBAL_ENVIRONMENT
-from bootstrap.errors import EcsenvError, UserError
-from bootstrap.lifecycle.terraform import PlanSummary, summarise, summarise_output
 
 PLANS_DIR = os.path.join(layout.STATE_DIR, "plans")
 
@@ -116,8 +116,8 @@ def check_apply(project_dir, config, environment, aws, allow_dirty=False, emerge
         raise UserError(f"{sha[:12]} is not on {where}: environments are applied from main. Only in an emergency "
                         "(a rollback), pass --emergency \"reason\"; it is recorded and shown by `ecsenv status`")
     source = config.environments[environment].promotes_from if environment in config.environments else None
-    if source and emergency is None and not records.was_applied(aws, config.state.bucket, source, sha):
-        applied = records.latest(aws, config.state.bucket, source)
+    if source and emergency is None and not ledger.was_applied(aws, config.state.bucket, source, sha):
+        applied = ledger.latest(aws, config.state.bucket, source)
         raise UserError(f"{environment} promotes from {source}: it may only be applied at a commit {source} has "
                         f"applied. HEAD is {sha[:12]}; {source} last applied "
                         f"{applied.sha[:12] if applied else 'nothing yet'}. Apply {sha[:12]} to {source} first")
@@ -129,8 +129,8 @@ def apply(project_dir, config, environment, aws, terraform, identity, checked, e
     sha, on_main, plan_file = checked
     root = environment_root(project_dir, config, environment)
     terraform.apply(root, plan_file, echo)
-    record = records.new_record(environment, sha, identity.arn, on_main, emergency)
-    records.write(aws, config.state.bucket, record)
+    record = ledger.new_record(environment, sha, identity.arn, on_main, emergency)
+    ledger.write(aws, config.state.bucket, record)
     for path in _plan_paths(project_dir, environment, sha):  # a plan applies once; terraform refuses it after
         os.unlink(path)
     return record

@@ -9,10 +9,11 @@ definition revision that no deploy has rolled out yet."""
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
-from bootstrap.lifecycle import git
-from bootstrap import ledger as records
-from bootstrap.aws import call, error_code, failed
+from bootstrap import ledger
+from bootstrap.aws import call
 from bootstrap.ecs.images import app_tag
+from bootstrap.ecs.services import cluster_name, describe_services, primary_deployment
+from bootstrap.lifecycle import git
 from bootstrap.lifecycle.plans import environment_names
 
 CONVERGED, BEHIND, AHEAD, EMERGENCY, NEVER = "converged", "behind", "ahead", "emergency", "never applied"
@@ -40,27 +41,6 @@ class EnvironmentStatus:
     detail: str = ""
 
 
-def cluster_name(project, environment):
-    """The ECS cluster of an environment, as modules/cluster names it."""
-    return f"{project}-{environment}"
-
-
-def describe_services(aws, cluster):
-    """The service documents of a cluster ([] when there is no such cluster)."""
-    ecs = aws.client("ecs")
-    try:
-        arns = [arn for page in ecs.get_paginator("list_services").paginate(cluster=cluster)
-                for arn in page.get("serviceArns", [])]
-        services = []
-        for start in range(0, len(arns), 10):  # DescribeServices takes ten at a time
-            services += call(ecs.describe_services, cluster=cluster, services=arns[start:start + 10])["services"]
-    except Exception as exc:  # noqa: BLE001
-        if error_code(exc) in ("ClusterNotFoundException", "ClientException"):
-            return []
-        raise failed(f"listing the services of cluster {cluster}", exc) from None
-    return services
-
-
 def read_services(aws, cluster):
     """ServiceStatus of every service in the cluster ([] when there is no such cluster)."""
     ecs = aws.client("ecs")
@@ -69,20 +49,18 @@ def read_services(aws, cluster):
 
 
 def _service_status(ecs, service):
-    primary = next((d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {})
+    primary = primary_deployment(service)
     # The service document's task definition: on AWS the same as its PRIMARY deployment's; emulators may not update
     # the deployments list on UpdateService.
     task_definition = service.get("taskDefinition") or primary.get("taskDefinition")
     app_sha, undeployed = None, False
     if task_definition:
-        try:
-            described = call(ecs.describe_task_definition, taskDefinition=task_definition)["taskDefinition"]
-        except Exception as exc:  # noqa: BLE001
-            raise failed(f"reading the task definition of service {service['serviceName']}", exc) from None
-        try:  # a family name alone resolves to its latest ACTIVE revision: one call, no listing
-            newest = call(ecs.describe_task_definition, taskDefinition=described["family"])["taskDefinition"]
-        except Exception:  # noqa: BLE001 - no ACTIVE revision in the family: nothing newer waits
-            newest = described
+        described = call(ecs.describe_task_definition, taskDefinition=task_definition,
+                         doing=f"reading the task definition of service {service['serviceName']}")["taskDefinition"]
+        # A family name alone resolves to its latest ACTIVE revision: one call, no listing. None: no ACTIVE
+        # revision in the family, so nothing newer waits.
+        newest = (call(ecs.describe_task_definition, taskDefinition=described["family"],
+                       missing=("ClientException",)) or {}).get("taskDefinition", described)
         app_sha = app_tag(described.get("containerDefinitions", []))
         undeployed = newest["revision"] > described["revision"]
     return ServiceStatus(name=service["serviceName"], app_sha=app_sha, rollout=primary.get("rolloutState"),
@@ -126,7 +104,7 @@ def report(project_dir, config, aws):
 
     def one(environment):
         status = EnvironmentStatus(environment)
-        record = records.latest(aws, config.state.bucket, environment)
+        record = ledger.latest(aws, config.state.bucket, environment)
         if record:
             status.infra_sha, status.applied_at, status.applied_by = record.sha, record.applied_at, record.by
             status.emergency = record.emergency

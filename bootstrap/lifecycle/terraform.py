@@ -15,7 +15,6 @@ from bootstrap.errors import OperationFailed, UserError
 from bootstrap.project.layout import BACKEND_FILE
 
 
-
 @dataclass(frozen=True)
 class PlanSummary:
     add: int

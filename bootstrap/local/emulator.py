@@ -12,8 +12,8 @@ import subprocess
 import sys
 import time
 
-from bootstrap.project import layout
 from bootstrap.errors import OperationFailed, UserError
+from bootstrap.project import layout
 
 STATE_DIR = layout.STATE_DIR
 STATE_FILE = "local.json"

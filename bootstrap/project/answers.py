@@ -1,8 +1,11 @@
 """Answers for `ecsenv init`: the shape every source (answers file, wizard, existing ecsenv.yaml) is brought to,
 and the loader of an answers file with `file:line` messages. Nothing here touches AWS."""
 
+import os
+
+from bootstrap.errors import UserError
 from bootstrap.project import validation
-from bootstrap.project.config import promotion_problem, EnvironmentConfig
+from bootstrap.project.config import EnvironmentConfig, load_config, promotion_problem
 from bootstrap.project.yamldoc import check_keys, load_mapping
 
 ANSWER_KEYS = ("project", "profile", "region", "environments", "locking", "kms_key_id", "bucket", "lock_table", "tags")
@@ -96,3 +99,46 @@ def _normalise_environments(doc, value):
             environments[name] = dict(settings)
         return environments
     raise doc.error(("environments",), "'environments' must be a list of names or a mapping of name: settings")
+
+
+def previous_answers(config_path):
+    """The answers an existing ecsenv.yaml implies ({} when there is none). Its errors are the user's to fix."""
+    if not os.path.exists(config_path):
+        return {}
+    config = load_config(config_path)
+    state = config.state
+    previous = {
+        "project": config.project,
+        "region": state.region,
+        "environments": {name: {"promotes_from": env.promotes_from, "region": env.region,
+                                "account_id": env.account_id}
+                         for name, env in config.environments.items()},
+        "locking": state.locking,
+        "kms_key_id": state.kms_key_id,
+        "bucket": state.bucket,
+        "tags": dict(state.tags),
+        "account_id": state.account_id,
+    }
+    if state.uses_table:
+        previous["lock_table"] = state.lock_table
+    return previous
+
+
+def given_answers(previous, interactive, answers_file=None, region=None, profile=None, local=False):
+    """Answers fixed before any question: an existing ecsenv.yaml (non-interactive runs keep it as it is; the wizard
+    offers its values as defaults instead), then the answers file, then --profile/--region."""
+    given = {}
+    if not interactive:
+        given.update({key: value for key, value in previous.items() if key in ANSWER_KEYS})
+    if answers_file:
+        given.update(load_answers(answers_file))
+    if region is not None:
+        wrong = problem("region", region)
+        if wrong:
+            raise UserError(f"--region: {wrong}")
+        given["region"] = region
+    if profile is not None:
+        given["profile"] = profile
+    if local:
+        given["profile"] = None  # the emulator takes dummy credentials, never a real profile
+    return given

@@ -21,8 +21,8 @@ import os
 import re
 from dataclasses import dataclass
 
-from bootstrap.project.config import GLOBAL_ENVIRONMENT
 from bootstrap.errors import UserError
+from bootstrap.project.config import GLOBAL_ENVIRONMENT
 from bootstrap.project.layout import BACKEND_FILE
 
 MISSING_ARGUMENT = "missing-argument"
@@ -130,7 +130,7 @@ class _Project:
                 raise UserError(f"{self.rel(path)}:1: not UTF-8 text, cannot parse it as HCL") from None
             try:
                 data = hcl2.loads(text)
-            except Exception as error:  # lark's parse errors, and python-hcl2's own, carry the line where they can
+            except Exception as error:  # noqa: BLE001 - lark's parse errors, and python-hcl2's own, carry the line where they can
                 line, reason = _describe_parse_error(error)
                 line = max(1, min(line, text.count("\n") + 1))
                 raise UserError(f"{self.rel(path)}:{line}: not valid HCL: {reason}") from None

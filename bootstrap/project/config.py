@@ -1,13 +1,15 @@
 """The project config `ecsenv.yaml`: the model, loading with line-precise validation, and saving."""
 
+import os
 from dataclasses import dataclass, field
 
 import yaml
 
+from bootstrap.errors import UserError
 from bootstrap.project import validation
+from bootstrap.project.layout import CONFIG_FILE, GLOBAL_ENVIRONMENT  # noqa: F401 - re-exported for callers
 from bootstrap.project.yamldoc import check_keys, load_mapping, write_atomically
 
-from bootstrap.project.layout import CONFIG_FILE, GLOBAL_ENVIRONMENT  # noqa: F401 - re-exported for callers
 HEADER = ("# ecsenv project config, written by `ecsenv init`. Commit it: it holds no secrets.\n"
           "# Edit by hand or re-run `ecsenv init`; `ecsenv init --plan` shows what the account lacks.\n")
 
@@ -164,3 +166,43 @@ _QuotingDumper.add_representer(str, lambda dumper, value: dumper.represent_scala
 def save_config(config, path=CONFIG_FILE):
     text = HEADER + yaml.dump(config.to_dict(), Dumper=_QuotingDumper, sort_keys=False, default_flow_style=False)
     write_atomically(path, text)
+
+
+def check_same_account(previous, identity, config_path):
+    recorded = previous.get("account_id")
+    if recorded and recorded != identity.account_id:
+        raise UserError(f"{config_path} is for account {recorded}, but these credentials are for account "
+                        f"{identity.account_id}: switch profile, or move ecsenv.yaml aside to start a new project")
+
+
+def build_config(answers, identity):
+    region = answers["region"]
+    locking = answers["locking"]
+    state = StateConfig(
+        account_id=identity.account_id,
+        region=region,
+        bucket=answers["bucket"],
+        locking=locking,
+        lock_table=answers.get("lock_table") if locking in ("both", "dynamodb") else None,
+        kms_key_id=answers.get("kms_key_id") or None,
+        tags=dict(answers.get("tags") or {}),
+    )
+    environments = {
+        name: EnvironmentConfig(account_id=settings.get("account_id") or identity.account_id,
+                                region=settings.get("region") or region,
+                                promotes_from=settings.get("promotes_from"))
+        for name, settings in answers["environments"].items()
+    }
+    return ProjectConfig(project=answers["project"], state=state, environments=environments)
+
+
+def write_config(config, config_path):
+    """Write ecsenv.yaml unless it already says the same; True when written."""
+    if os.path.exists(config_path):
+        try:
+            if load_config(config_path).to_dict() == config.to_dict():
+                return False
+        except UserError:
+            pass  # an invalid file is replaced by the valid config we just applied
+    save_config(config, config_path)
+    return True

@@ -6,9 +6,9 @@ import glob
 import os
 import re
 
+from bootstrap.errors import UserError
 from bootstrap.project import validation
 from bootstrap.project.config import GLOBAL_ENVIRONMENT, EnvironmentConfig, state_key
-from bootstrap.errors import UserError
 from bootstrap.project.render import render_template
 
 COPIED_PATTERNS = ("*.tf", "*.tfvars")

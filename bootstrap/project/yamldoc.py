@@ -7,7 +7,6 @@ import yaml
 
 from bootstrap.errors import UserError
 
-
 # libyaml's loader when PyYAML was built with it: several times faster on big files, same nodes and marks.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

@@ -9,13 +9,22 @@ Pure: no AWS call. Values are written as HCL literals through hcl_string()/hcl_v
 `terraform fmt` lays them out, so the file is fmt-clean.
 """
 
+import os
 import re
 
 from bootstrap.aws import partition
-from bootstrap.state_backend.backend import (LOCK_KEY, MULTIPART_DAYS, MULTIPART_RULE_ID, NONCURRENT_DAYS, NONCURRENT_RULE_ID,
-                               PUBLIC_ACCESS_FLAGS, TLS_SID, DesiredBackend)
 from bootstrap.project.hcl import hcl_string
 from bootstrap.project.render import render_template
+from bootstrap.state_backend.backend import (
+    LOCK_KEY,
+    MULTIPART_DAYS,
+    MULTIPART_RULE_ID,
+    NONCURRENT_DAYS,
+    NONCURRENT_RULE_ID,
+    PUBLIC_ACCESS_FLAGS,
+    TLS_SID,
+    DesiredBackend,
+)
 
 TEMPLATE = "state_backend.tf.j2"
 
@@ -64,3 +73,16 @@ def _table_kms_key(desired):
 
 def _snake(name):
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def generated_files(config, project_dir, adopt):
+    """Every file init writes besides ecsenv.yaml, planned (nothing written yet). The adoption file is written
+    once, when missing: after the import it is Terraform's and its owners' to edit, not a generated file."""
+    from bootstrap.project import layout, render
+
+    planned = render.plan_generated_files(config, project_dir)
+    if adopt and not os.path.exists(layout.adoption_file(project_dir)):
+        text = ("# Written once by `ecsenv init --adopt`; from here on it is yours (ecsenv never rewrites it).\n"
+                + adoption_file(config))
+        planned.append(render.plan_file(layout.adoption_file(project_dir), text))
+    return planned

@@ -11,7 +11,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from bootstrap.aws import call, error_code, failed, http_status, partition
+from bootstrap.aws import call, failed, http_status, partition
 from bootstrap.errors import OperationFailed, UserError
 
 TLS_SID = "DenyInsecureTransport"
@@ -57,7 +57,8 @@ class DesiredBackend:
 
     def encryption_rule(self):
         if self.kms_key_id:
-            return {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": self.kms_key_id},
+            return {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
+                                                           "KMSMasterKeyID": self.kms_key_id},
                     "BucketKeyEnabled": True}
         return {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
 
@@ -116,25 +117,21 @@ def _read_bucket(aws, desired, pool):
     s3 = aws.client("s3")
     name = desired.bucket
     try:
-        call(s3.head_bucket, Bucket=name, ExpectedBucketOwner=desired.account_id)
-    except Exception as exc:  # noqa: BLE001 - classified below, re-raised otherwise
-        status = http_status(exc)
-        if status == 404 or error_code(exc) in ("404", "NoSuchBucket", "NotFound"):
-            return None
-        if status == 403:
+        head = call(s3.head_bucket, Bucket=name, ExpectedBucketOwner=desired.account_id,
+                    missing=("404", "NoSuchBucket", "NotFound"))
+    except Exception as exc:  # noqa: BLE001 - 403 (someone else's bucket, or no permission) has its own message
+        if http_status(exc) == 403:
             raise UserError(
                 f"bucket {name!r} exists but is not accessible to account {desired.account_id}: it belongs to "
                 "another account, or this caller lacks s3:ListBucket on it. Choose another bucket name, "
                 "or use credentials of the owning account") from None
         raise failed(f"checking bucket {name}", exc) from None
+    if head is None:
+        return None
 
     def optional(method, missing_codes, **kwargs):
-        try:
-            return call(method, Bucket=name, ExpectedBucketOwner=desired.account_id, **kwargs)
-        except Exception as exc:  # noqa: BLE001
-            if error_code(exc) in missing_codes:
-                return None
-            raise failed(f"reading {method.__name__} of bucket {name}", exc) from None
+        return call(method, Bucket=name, ExpectedBucketOwner=desired.account_id, **kwargs, missing=missing_codes,
+                    doing=f"reading {method.__name__} of bucket {name}")
 
     futures = {
         "location": pool.submit(optional, s3.get_bucket_location, ()),
@@ -184,18 +181,14 @@ def _location_region(location):
 def _read_table(aws, desired, pool):
     ddb = aws.client("dynamodb")
     name = desired.table
-    try:
-        table = call(ddb.describe_table, TableName=name)["Table"]
-    except Exception as exc:  # noqa: BLE001
-        if error_code(exc) == "ResourceNotFoundException":
-            return None
-        raise failed(f"reading lock table {name}", exc) from None
+    described = call(ddb.describe_table, TableName=name, missing=("ResourceNotFoundException",),
+                     doing=f"reading lock table {name}")
+    if described is None:
+        return None
+    table = described["Table"]
 
     def read(method, **kwargs):
-        try:
-            return call(method, **kwargs)
-        except Exception as exc:  # noqa: BLE001
-            raise failed(f"reading {method.__name__} of lock table {name}", exc) from None
+        return call(method, **kwargs, doing=f"reading {method.__name__} of lock table {name}")
 
     backups = pool.submit(read, ddb.describe_continuous_backups, TableName=name)
     tags = pool.submit(read, ddb.list_tags_of_resource, ResourceArn=table["TableArn"])
@@ -484,14 +477,10 @@ def _apply_in_order(aws, changes, on_step):
         if on_step:
             on_step(change)
         client = aws.client(change.service)
-        try:
-            response = call(getattr(client, change.operation), **change.params)
-            if change.service == "dynamodb" and change.operation in ("create_table", "update_table"):
-                _wait_until_active(client, change.params["TableName"], response)
-        except (UserError, OperationFailed):
-            raise
-        except Exception as exc:  # noqa: BLE001 - ClientError, or the waiter giving up
-            raise failed(f"{change.operation.replace('_', ' ')} on {change.resource}", exc) from None
+        doing = f"{change.operation.replace('_', ' ')} on {change.resource}"
+        response = call(getattr(client, change.operation), **change.params, doing=doing)
+        if change.service == "dynamodb" and change.operation in ("create_table", "update_table"):
+            call(_wait_until_active, client, change.params["TableName"], response, doing=doing)
     return len(changes)
 
 
@@ -502,3 +491,18 @@ def _wait_until_active(ddb, name, response):
         return
     waiter = ddb.get_waiter("table_exists")
     waiter.wait(TableName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 300})
+
+
+def converge(aws, desired, changes, on_step=None):
+    """Apply the plan, then read back. What AWS did not keep from a create call (an API or emulator that ignores
+    tags on CreateBucket, say) gets one more pass of its own calls; anything still different after that fails."""
+    apply_changes(aws, changes, on_step)
+    left = [change for change in plan_backend(desired, read_backend(aws, desired)) if change.pending]
+    if left:
+        apply_changes(aws, left, on_step)
+        left = [change for change in plan_backend(desired, read_backend(aws, desired))
+                if change.pending]
+    if left:
+        raise OperationFailed("after applying, these settings still differ: " +
+                              "; ".join(f"{change.resource} {change.setting}" for change in left) +
+                              ". Re-run `ecsenv init` to retry")

@@ -6,9 +6,9 @@ Refused while the table holds an active lock. The table itself is never deleted.
 import json
 from concurrent.futures import ThreadPoolExecutor
 
-from bootstrap.aws import call, failed
-from bootstrap.project.config import GLOBAL_ENVIRONMENT, state_key
+from bootstrap.aws import call
 from bootstrap.errors import OperationFailed
+from bootstrap.project.config import GLOBAL_ENVIRONMENT, state_key
 
 
 def active_locks(aws, state):
@@ -19,10 +19,7 @@ def active_locks(aws, state):
         kwargs = {"TableName": state.lock_table, "ConsistentRead": True}
         if start:
             kwargs["ExclusiveStartKey"] = start
-        try:
-            page = call(ddb.scan, **kwargs)
-        except Exception as exc:  # noqa: BLE001
-            raise failed(f"reading lock table {state.lock_table}", exc) from None
+        page = call(ddb.scan, **kwargs, doing=f"reading lock table {state.lock_table}")
         for item in page.get("Items", []):
             if "Info" in item:
                 info = _lock_info(item["Info"].get("S", ""))
@@ -51,14 +48,16 @@ def environments_without_lockfile(aws, config):
     s3 = aws.client("s3")
     bucket = config.state.bucket
 
+    def has_versions(key):
+        # Exactly this key's versions first (a prefix lists `key` before `key.tflock`): one entry answers,
+        # however many versions a long-lived state has (a page holds 1000).
+        listing = call(s3.list_object_versions, Bucket=bucket, Prefix=key, MaxKeys=1,
+                       doing=f"listing {key} in bucket {bucket}")
+        return any(entry["Key"] == key for entry in listing.get("Versions", []) + listing.get("DeleteMarkers", []))
+
     def lacks_lockfile(environment):
         key = state_key(environment)
-        try:
-            listing = call(s3.list_object_versions, Bucket=bucket, Prefix=key)
-        except Exception as exc:  # noqa: BLE001
-            raise failed(f"listing {key} in bucket {bucket}", exc) from None
-        keys = {entry["Key"] for entry in listing.get("Versions", []) + listing.get("DeleteMarkers", [])}
-        return key in keys and f"{key}.tflock" not in keys
+        return has_versions(key) and not has_versions(f"{key}.tflock")
 
     names = [GLOBAL_ENVIRONMENT, *config.environments]
     with ThreadPoolExecutor(max_workers=min(16, len(names))) as pool:

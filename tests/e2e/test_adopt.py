@@ -10,12 +10,12 @@ import subprocess
 import textwrap
 
 import pytest
+from conftest import ACCOUNT, terraform_or_skip, terraform_runner, write_answers
 
-from bootstrap.state_backend.adopt import adoption_file
-from bootstrap.project.hcl import hcl_value
 from bootstrap.cli import main
 from bootstrap.project.config import ProjectConfig, StateConfig, load_config
-from conftest import ACCOUNT, terraform_or_skip, terraform_runner, write_answers
+from bootstrap.project.hcl import hcl_value
+from bootstrap.state_backend.adopt import adoption_file
 
 BUCKET = f"acme-tfstate-{ACCOUNT}"
 TABLE = "acme-tfstate-lock"

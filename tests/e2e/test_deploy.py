@@ -3,10 +3,10 @@
 import json
 
 import pytest
+from conftest import ACCOUNT
 
 from bootstrap.cli import main
 from bootstrap.project.config import EnvironmentConfig, ProjectConfig, StateConfig, save_config
-from conftest import ACCOUNT
 
 BUCKET = f"acme-tfstate-{ACCOUNT}"
 REPO = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/acme/web"

@@ -5,9 +5,9 @@ import subprocess
 import textwrap
 
 import pytest
+from conftest import ACCOUNT, terraform_or_skip, write_answers
 
 from bootstrap.cli import main
-from conftest import ACCOUNT, terraform_or_skip, write_answers
 
 BUCKET = f"acme-tfstate-{ACCOUNT}"
 

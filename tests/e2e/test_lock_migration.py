@@ -4,9 +4,9 @@ import json
 import textwrap
 
 import yaml
+from conftest import ACCOUNT, write_answers
 
 from bootstrap.cli import main
-from conftest import ACCOUNT, write_answers
 
 BUCKET = f"acme-tfstate-{ACCOUNT}"
 TABLE = "acme-tfstate-lock"

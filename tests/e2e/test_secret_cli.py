@@ -7,9 +7,9 @@ import sys
 import time
 
 import pytest
+from conftest import ACCOUNT
 
 from bootstrap.project.config import EnvironmentConfig, ProjectConfig, StateConfig, save_config
-from conftest import ACCOUNT
 
 CANARY = "canary-value-5d1e9b"
 BUCKET = f"acme-tfstate-{ACCOUNT}"

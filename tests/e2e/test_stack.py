@@ -15,7 +15,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from conftest import ACCOUNT, terraform_or_skip, terraform_runner
 
 pytestmark = pytest.mark.terraform

@@ -3,8 +3,9 @@ both locks are taken (the S3 lockfile and the DynamoDB table) as the `both` lock
 
 import textwrap
 
-from bootstrap.cli import main
 from conftest import ACCOUNT, write_answers
+
+from bootstrap.cli import main
 
 BUCKET = f"acme-tfstate-{ACCOUNT}"
 TABLE = "acme-tfstate-lock"

@@ -1,0 +1,101 @@
+"""What every command needs, built once per command: the project directory, ecsenv.yaml, environment lookup, the
+AWS connection (decided once: the embedded emulator with --local, else the aws CLI's resolution), a terraform
+runner aimed at the same place, and "changes have started" (so an interrupt message tells the truth)."""
+
+import os
+import sys
+
+from bootstrap.errors import UserError
+
+
+class Context:
+    def __init__(self, args):
+        self.args = args
+        self.project_dir = args.project_dir
+        self.changes_started = False
+        self._config = None
+
+    # ------------------------------------------------------------ the project
+
+    @property
+    def config_path(self):
+        from bootstrap.project import layout
+
+        return layout.config_path(self.project_dir)
+
+    @property
+    def config(self):
+        """ecsenv.yaml, loaded (and validated) on first use."""
+        if self._config is None:
+            from bootstrap.project.config import load_config
+
+            if not os.path.exists(self.config_path):
+                raise UserError(f"no {os.path.normpath(self.config_path)}: run `ecsenv init` first")
+            self._config = load_config(self.config_path)
+        return self._config
+
+    def environment(self, name, include_global=False):
+        """`name`, checked to be one of ecsenv.yaml's environments (or global_aws, when allowed)."""
+        from bootstrap.project.layout import GLOBAL_ENVIRONMENT
+
+        known = ([GLOBAL_ENVIRONMENT] if include_global else []) + list(self.config.environments)
+        if name not in known:
+            raise UserError(f"{name!r} is not an environment (known: {', '.join(known)})")
+        return name
+
+    # ------------------------------------------------------------ where AWS is
+
+    def _emulator(self):
+        """(endpoint, credentials) of the embedded emulator with --local, else None."""
+        if not self.args.local:
+            return None
+        from bootstrap.local import emulator
+
+        return emulator.endpoint_for(self.project_dir), emulator.DUMMY_CREDENTIALS
+
+    def aws(self, region=None, profile=None):
+        """An AWS connection: --region, else `region` (the caller's default), for --profile or `profile`."""
+        from bootstrap.aws import Aws
+
+        region = self.args.region or region
+        emulator = self._emulator()
+        if emulator:
+            return Aws(region=region, endpoint_url=emulator[0], credentials=emulator[1])
+        return Aws(profile=self.args.profile or profile, region=region)
+
+    def state_aws(self):
+        """The connection to the state bucket's account and region."""
+        return self.aws(self.config.state.region)
+
+    def terraform(self, color=None):
+        """A terraform runner aimed where the AWS clients are aimed."""
+        from bootstrap.lifecycle.terraform import Terraform
+
+        env, unset, options = {}, [], []
+        emulator = self._emulator()
+        if emulator:
+            endpoint, credentials = emulator
+            env = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": credentials["aws_access_key_id"],
+                   "AWS_SECRET_ACCESS_KEY": credentials["aws_secret_access_key"]}
+            unset = ["AWS_PROFILE", "AWS_SESSION_TOKEN"]
+        elif self.args.profile:
+            env["AWS_PROFILE"] = self.args.profile
+        if emulator or os.environ.get("AWS_ENDPOINT_URL"):
+            options.append("use_path_style=true")  # S3 emulators answer on one host, not per-bucket host names
+        if color is None:
+            color = sys.stdout.isatty()
+        return Terraform(env=env, unset=unset, color=color, backend_options=options)
+
+    # ------------------------------------------------------------ the story so far
+
+    def start_changes(self):
+        """From here on an interrupt may leave changes half made: the message must say so."""
+        self.changes_started = True
+
+
+def echo_to(stream):
+    """A line sink for streamed output (terraform's)."""
+    def echo(line):
+        stream.write(line)
+        stream.flush()
+    return echo

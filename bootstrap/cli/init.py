@@ -1,0 +1,81 @@
+"""`ecsenv init`: the wizard (or an answers file), then the hardened state backend, ecsenv.yaml and the generated
+files."""
+
+import os
+import sys
+
+from bootstrap.errors import EXIT_OK, EXIT_PENDING, UserError
+
+
+def cmd_init(ctx):
+    from bootstrap.cli import display, wizard
+    from bootstrap.project import answers as answer_rules
+    from bootstrap.project import config as config_rules
+    from bootstrap.project import layout, render
+    from bootstrap.state_backend import adopt as adoption
+    from bootstrap.state_backend import backend
+
+    project_dir = ctx.project_dir
+    if not os.path.isdir(project_dir):
+        raise UserError(f"project directory {project_dir!r} does not exist")
+    args = ctx.args
+    config_path = ctx.config_path
+    interactive = sys.stdin.isatty() and not args.yes and not args.answers
+    previous = answer_rules.previous_answers(config_path)
+    given = answer_rules.given_answers(previous, interactive, answers_file=args.answers, region=args.region,
+                                       profile=args.profile, local=args.local)
+    wiz = wizard.Wizard(given, interactive=interactive, assume_yes=args.yes)
+    wiz.require_complete(wizard.connection_questions(previous, project_dir)
+                         + wizard.settings_questions(previous, "0" * 12))
+
+    answers = wiz.fill(wizard.connection_questions(previous, project_dir))
+    aws = ctx.aws(answers["region"], profile=answers.get("profile"))
+    identity = aws.identity(prepare=("s3", "dynamodb"))
+    print(f"AWS account {identity.account_id}, caller {identity.arn}, region {answers['region']}.")
+    config_rules.check_same_account(previous, identity, config_path)
+    if not ctx.args.plan and not wiz.confirm("Continue with this account?"):
+        print("Stopped; nothing was changed.")
+        return EXIT_OK
+
+    answers = wiz.fill(wizard.settings_questions(previous, identity.account_id))
+    config = config_rules.build_config(answers, identity)
+    adopt = args.adopt or (interactive and not args.plan and not os.path.exists(layout.adoption_file(project_dir))
+                           and wiz.confirm("Also write environments/global_aws/state_backend.tf, so Terraform takes "
+                                       "over the bucket and table (import blocks, prevent_destroy)?", default=True))
+    files = adoption.generated_files(config, project_dir, adopt)
+    desired = backend.DesiredBackend.from_state_config(config.state, tls_only=not ctx.args.local)
+    changes = backend.plan_backend(desired, backend.read_backend(aws, desired))
+    print(display.format_plan(changes, identity, config.state.region, color=display.use_color()))
+    print(display.format_files(files, planned=True))
+    pending = [change for change in changes if change.pending]
+    pending += [planned for planned in files if planned.status != render.UNCHANGED]
+
+    if ctx.args.plan:
+        print("Changes pending: run `ecsenv init` to apply them." if pending else "Converged: nothing to do.")
+        return EXIT_PENDING if pending else EXIT_OK
+    conflicts = [planned for planned in files if planned.status in (render.EDITED, render.FOREIGN)]
+    if conflicts and not ctx.args.force:
+        raise render.RenderConflict(conflicts)  # before any change, so nothing is half done
+    if any(change.pending for change in changes):
+        if not wiz.confirm("Apply these changes?"):
+            print("Stopped; nothing was changed.")
+            return EXIT_OK
+        ctx.start_changes()
+        backend.converge(aws, desired, changes, on_step=lambda change: print(
+            f"  {change.operation.replace('_', '-')} ({change.resource}: {change.setting})"))
+        print(f"Done: {display.summary_line(changes).replace('to create', 'created').replace('to change', 'changed')}")
+    else:
+        print("Converged: the state bucket and lock table are already as specified; nothing was changed.")
+    written = config_rules.write_config(config, config_path)
+    print(f"{'Wrote' if written else 'Unchanged:'} {os.path.normpath(config_path)}.")
+    print(display.format_files(render.write_planned(files, force=True)))
+    print("Next: commit ecsenv.yaml and environments/*/backend.s3.tfbackend. Each Terraform root declares an "
+          "empty `backend \"s3\" {}` and is initialised with `terraform init -backend-config=backend.s3.tfbackend`.")
+    if adopt:
+        print(f"{layout.adoption_file(project_dir)}: in environments/global_aws, `terraform init "
+              "-backend-config=backend.s3.tfbackend` then `terraform apply` imports the bucket and table "
+              "(N imported, 0 added, 0 changed, 0 destroyed). The file is yours from now on.")
+    return EXIT_OK
+
+
+COMMANDS = {"init": cmd_init}
