@@ -146,12 +146,3 @@ def test_a_policy_with_one_statement_written_as_an_object_is_merged():
     change = changes["TLS-only policy"]
     assert change.action == "change" and "(1 other statement kept)" in change.after
     assert json.loads(change.params["Policy"])["Statement"] == [others, DESIRED.tls_statement()]
-
-
-def test_the_app_commit_is_the_tag_of_the_first_ecr_image_not_of_a_sidecar():
-    from bootstrap.ecs.images import app_tag
-
-    containers = [{"image": "public.ecr.aws/datadog/agent:7"},
-                  {"image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/acme/web:abc123"}]
-    assert app_tag(containers) == "abc123"
-    assert app_tag([{"image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/acme/web@sha256:" + "a" * 64}]) is None
