@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := build/demo
 
-.PHONY: demo test bench clean
+.PHONY: demo test lint bench clean
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ demo: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The linter CI runs (rules in ruff.toml).
+lint: $(BIN)/.installed
+	$(BIN)/ruff check bootstrap tests bench scripts
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/bench_init.py

@@ -1,6 +1,7 @@
 """The terraform runner: init / plan / show / apply in an environment's root, output streamed while captured.
 
-Conventions (DESIGN.md): `-chdir`, partial backend config from `backend.s3.tfbackend`, TF_IN_AUTOMATION,
+Conventions (docs/decisions/0002-lifecycle-commands.md):
+`-chdir`, partial backend config from `backend.s3.tfbackend`, TF_IN_AUTOMATION,
 `-input=false`, NO_COLOR respected, `plan -detailed-exitcode` (2 = changes). The caller passes `echo`, a function
 that receives each line of output as it comes (the CLI prints it); the runner itself never prints."""
 
