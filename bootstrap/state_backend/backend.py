@@ -1,4 +1,5 @@
-"""The Terraform state backend: the S3 bucket and DynamoDB lock table, hardened as docs/decisions/0001-state-backend-bootstrap.md says.
+"""The Terraform state backend: the S3 bucket and DynamoDB lock table, hardened as
+docs/decisions/0001-state-backend-bootstrap.md says.
 
 Three steps, kept apart so the middle one is pure and tested without AWS:
   read_backend()  actual state, read concurrently (reads only)
