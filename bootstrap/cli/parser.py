@@ -218,6 +218,15 @@ def build_parser():
         epilog="exit codes: 0 clean, 3 findings, 2 unparseable HCL or a bad ecsenv.yaml.")
     check.add_argument("--json", action="store_true", help="machine-readable findings")
 
+    matrix = _command(
+        commands, "matrix", help="the environments as a GitHub Actions matrix (JSON), in promotion order",
+        description="Print {\"include\": [{\"environment\": NAME}, ...]}: global_aws first, then each environment "
+                    "after the one it promotes from. With --changed-since, only the environments whose root, or a "
+                    "local module their root uses, changed since REF (committed or not). Use it as "
+                    "`strategy: matrix: ${{ fromJSON(needs.<job>.outputs.matrix) }}`. Reads git only; no AWS.",
+        epilog="exit codes: 0 printed, 2 a bad ecsenv.yaml or an unknown REF.")
+    matrix.add_argument("--changed-since", metavar="REF", help="only environments a change since REF touches")
+
     backend_cmd = _command(commands, "backend", help="state backend maintenance (lock migration)")
     backend_commands = backend_cmd.add_subparsers(dest="backend_command", metavar="ACTION", required=True)
     migrate = _command(

@@ -56,3 +56,18 @@ def commits_between(project_dir, older, newer):
     """How many commits `newer` has that `older` lacks (None when a commit is unknown here)."""
     result = _git(project_dir, "rev-list", "--count", f"{older}..{newer}", check=False)
     return int(result.stdout.strip()) if result.returncode == 0 else None
+
+
+def toplevel(project_dir):
+    """The repository's root directory."""
+    return _git(project_dir, "rev-parse", "--show-toplevel").stdout.strip()
+
+
+def changed_paths(project_dir, since):
+    """Paths (relative to the repository root) that differ between `since` and the work tree's HEAD, plus
+    uncommitted ones. An unknown `since` is a UserError naming it."""
+    if _git(project_dir, "rev-parse", "--verify", "--quiet", f"{since}^{{commit}}", check=False).returncode != 0:
+        raise UserError(f"--changed-since {since!r} is not a commit or ref in this repository")
+    committed = _git(project_dir, "diff", "--name-only", f"{since}...HEAD").stdout.split("\n")
+    uncommitted = _git(project_dir, "diff", "--name-only", "HEAD").stdout.split("\n")
+    return sorted({path for path in committed + uncommitted if path})
