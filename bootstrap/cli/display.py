@@ -79,6 +79,7 @@ def plan_row(environment, result):
 def format_status(result):
     """The convergence report as a terminal table plus one overall line."""
     main = (result["main"] or "none")[:12]
+    trunk = result.get("trunk", "main")
     rows = []
     for status in result["environments"]:
         services = ", ".join(f"{s.name} {(s.app_sha or '-')[:12]} {s.rollout or '-'} {s.running}/{s.desired}"
@@ -89,6 +90,6 @@ def format_status(result):
                      "applied": applied, "services": services, "verdict": verdict})
     table = format_table(rows, [("environment", "ENVIRONMENT"), ("infra", "INFRA"), ("applied", "APPLIED"),
                                 ("services", "SERVICES (app, rollout, running)"), ("verdict", "VERDICT")])
-    overall = "Converged: code, and every environment, run main's HEAD." if result["converged"] \
+    overall = f"Converged: code, and every environment, run {trunk}'s HEAD." if result["converged"] \
         else "Not converged."
-    return f"main: {main}\n{table}\n{overall}"
+    return f"{trunk}: {main}\n{table}\n{overall}"

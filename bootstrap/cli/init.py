@@ -10,8 +10,8 @@ from bootstrap.errors import EXIT_OK, EXIT_PENDING, UserError
 def cmd_init(ctx):
     from bootstrap.cli import display, wizard
     from bootstrap.project import answers as answer_rules
+    from bootstrap.project import checks, layout, render
     from bootstrap.project import config as config_rules
-    from bootstrap.project import layout, render
     from bootstrap.state_backend import adopt as adoption
     from bootstrap.state_backend import backend
 
@@ -22,6 +22,14 @@ def cmd_init(ctx):
     config_path = ctx.config_path
     interactive = sys.stdin.isatty() and not args.yes and not args.answers
     previous = answer_rules.previous_answers(config_path)
+    declared = {} if previous else checks.declared_backends(project_dir)  # an existing repository, adopted as it is
+    if declared:
+        print("Found backends declared by the existing roots (their settings are kept):")
+        for found in declared.values():
+            settings = ", ".join(f"{key}={str(value).lower() if isinstance(value, bool) else value}"
+                                 for key, value in sorted(found.settings.items()))
+            print(f"  {found.environment}: {settings} ({', '.join(found.sources)})")
+        previous = answer_rules.answers_from_backends(declared)
     given = answer_rules.given_answers(previous, interactive, answers_file=args.answers, region=args.region,
                                        profile=args.profile, local=args.local)
     wiz = wizard.Wizard(given, interactive=interactive, assume_yes=args.yes)
@@ -38,7 +46,8 @@ def cmd_init(ctx):
         return EXIT_OK
 
     answers = wiz.fill(wizard.settings_questions(previous, identity.account_id))
-    config = config_rules.build_config(answers, identity)
+    config = config_rules.with_state_keys(config_rules.build_config(answers, identity),
+                                          answer_rules.declared_keys(declared))
     adopt = args.adopt or (interactive and not args.plan and not os.path.exists(layout.adoption_file(project_dir))
                            and wiz.confirm("Also write environments/global_aws/state_backend.tf, so Terraform takes "
                                        "over the bucket and table (import blocks, prevent_destroy)?", default=True))
@@ -69,13 +78,29 @@ def cmd_init(ctx):
     written = config_rules.write_config(config, config_path)
     print(f"{'Wrote' if written else 'Unchanged:'} {os.path.normpath(config_path)}.")
     print(display.format_files(render.write_planned(files, force=True)))
-    print("Next: commit ecsenv.yaml and environments/*/backend.s3.tfbackend. Each Terraform root declares an "
-          "empty `backend \"s3\" {}` and is initialised with `terraform init -backend-config=backend.s3.tfbackend`.")
-    if adopt:
-        print(f"{layout.adoption_file(project_dir)}: in environments/global_aws, `terraform init "
-              "-backend-config=backend.s3.tfbackend` then `terraform apply` imports the bucket and table "
-              "(N imported, 0 added, 0 changed, 0 destroyed). The file is yours from now on.")
+    _print_next_steps(project_dir, config, local=args.local, adopt=adopt)
     return EXIT_OK
+
+
+def _print_next_steps(project_dir, config, local, adopt):
+    """What to run now, as ecsenv commands that work from this state."""
+    import glob
+
+    from bootstrap.project import layout
+
+    ecsenv = "ecsenv --local" if local else "ecsenv"
+    first = layout.GLOBAL_ENVIRONMENT
+    if not glob.glob(os.path.join(layout.environment_dir(project_dir, first), "*.tf")):
+        print(f"Next: commit ecsenv.yaml and the generated files. environments/{first}/ has no Terraform files "
+              "yet: copy modules/ and environments/ from ecsenv's stack (README, \"A first-time setup\"), commit, "
+              f"then `{ecsenv} plan {first}`.")
+    else:
+        order = " -> ".join([first, *config.environments])
+        print(f"Next: commit ecsenv.yaml and the generated files (git add -A && git commit), then for each root in "
+              f"promotion order ({order}): `{ecsenv} plan NAME` and `{ecsenv} apply NAME`.")
+    if adopt:
+        print(f"{layout.adoption_file(project_dir)} is yours from now on: `{ecsenv} plan {first}` shows the bucket "
+              "and table being imported (N to import, 0 to add, 0 to change, 0 to destroy).")
 
 
 COMMANDS = {"init": cmd_init}

@@ -1,11 +1,12 @@
 """What the lifecycle commands need to know from git: the commit, whether the tree is clean, whether a commit is on
-main, and how far apart two commits are. Read-only; the git CLI does the work."""
+the trunk (the branch releases come from: ecsenv.yaml's `trunk`, else the remote's HEAD branch, else main), and how
+far apart two commits are. Read-only; the git CLI does the work."""
 
 import subprocess
 
 from bootstrap.errors import UserError
 
-MAIN_CANDIDATES = ("main", "origin/main")
+DEFAULT_TRUNK = "main"
 
 
 def _git(project_dir, *args, check=True):
@@ -32,21 +33,34 @@ def is_dirty(project_dir):
     return bool(_git(project_dir, "status", "--porcelain").stdout.strip())
 
 
-def main_ref(project_dir):
-    for ref in MAIN_CANDIDATES:
-        if _git(project_dir, "rev-parse", "--verify", "--quiet", ref, check=False).returncode == 0:
+def trunk_name(project_dir, trunk=None):
+    """The trunk branch's name: the configured one, else the branch the remote's HEAD names (`origin/HEAD`, set by
+    clone), else main."""
+    if trunk:
+        return trunk
+    remote_head = _git(project_dir, "symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD", check=False)
+    if remote_head.returncode == 0 and remote_head.stdout.strip().startswith("origin/"):
+        return remote_head.stdout.strip().removeprefix("origin/")
+    return DEFAULT_TRUNK
+
+
+def main_ref(project_dir, trunk=None):
+    """The trunk as a ref that exists here (the local branch, else the remote's), or None."""
+    name = trunk_name(project_dir, trunk)
+    for ref in (name, f"origin/{name}"):
+        if _git(project_dir, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False).returncode == 0:
             return ref
     return None
 
 
-def main_sha(project_dir):
-    ref = main_ref(project_dir)
+def main_sha(project_dir, trunk=None):
+    ref = main_ref(project_dir, trunk)
     return _git(project_dir, "rev-parse", ref).stdout.strip() if ref else None
 
 
-def is_on_main(project_dir, sha):
-    """True when the commit is main's or an ancestor of it."""
-    ref = main_ref(project_dir)
+def is_on_main(project_dir, sha, trunk=None):
+    """True when the commit is the trunk's or an ancestor of it."""
+    ref = main_ref(project_dir, trunk)
     if ref is None:
         return False
     return _git(project_dir, "merge-base", "--is-ancestor", sha, ref, check=False).returncode == 0

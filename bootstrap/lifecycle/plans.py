@@ -110,10 +110,13 @@ def check_apply(project_dir, config, environment, aws, allow_dirty=False, emerge
     if meta.get("dirty") and not allow_dirty:
         raise UserError(f"the saved plan for {environment} was made from a dirty work tree: commit, run "
                         f"`ecsenv plan {environment}` again, or pass --allow-dirty")
-    on_main = git.is_on_main(project_dir, sha)
+    on_main = git.is_on_main(project_dir, sha, config.trunk)
     if not on_main and emergency is None:
-        where = "main" if git.main_ref(project_dir) else "main (there is no main branch here)"
-        raise UserError(f"{sha[:12]} is not on {where}: environments are applied from main. Only in an emergency "
+        trunk = git.trunk_name(project_dir, config.trunk)
+        where = trunk if git.main_ref(project_dir, config.trunk) else (
+            f"{trunk} (there is no {trunk} branch here: set `trunk:` in ecsenv.yaml to the branch releases come "
+            "from)")
+        raise UserError(f"{sha[:12]} is not on {where}: environments are applied from {trunk}. Only in an emergency "
                         "(a rollback), pass --emergency \"reason\"; it is recorded and shown by `ecsenv status`")
     source = config.environments[environment].promotes_from if environment in config.environments else None
     if source and emergency is None and not ledger.was_applied(aws, config.state.bucket, source, sha):

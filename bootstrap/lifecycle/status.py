@@ -69,16 +69,16 @@ def _service_status(ecs, service):
                          undeployed_revision=undeployed)
 
 
-def _verdict(project_dir, status, main_sha):
-    """(verdict, detail) of one environment against main's HEAD."""
+def _verdict(project_dir, status, main_sha, trunk="main", trunk_ref=None):
+    """(verdict, detail) of one environment against the trunk's HEAD."""
     if status.infra_sha is None:
         return NEVER, "no apply recorded by ecsenv"
     if status.emergency:
         return EMERGENCY, f"emergency apply: {status.emergency}"
     if main_sha is None:
-        return AHEAD, "no main branch to compare with"
-    if not git.is_on_main(project_dir, status.infra_sha):
-        return AHEAD, f"infra {status.infra_sha[:12]} is not on main"
+        return AHEAD, f"no {trunk} branch to compare with (set `trunk:` in ecsenv.yaml)"
+    if not git.is_on_main(project_dir, status.infra_sha, trunk_ref):
+        return AHEAD, f"infra {status.infra_sha[:12]} is not on {trunk}"
     behind = git.commits_between(project_dir, status.infra_sha, main_sha) or 0
     problems = []
     for service in status.services:
@@ -93,14 +93,15 @@ def _verdict(project_dir, status, main_sha):
             problems.append(f"{service.name} has a task definition change not deployed yet")
     if behind == 0 and not problems:
         return CONVERGED, ""
-    detail = "; ".join(([f"infra {behind} commit{'s' if behind != 1 else ''} behind main"]
+    detail = "; ".join(([f"infra {behind} commit{'s' if behind != 1 else ''} behind {trunk}"]
                         if status.infra_sha != main_sha else []) + problems)
     return BEHIND, detail
 
 
 def report(project_dir, config, aws):
-    """{"main": sha, "environments": [EnvironmentStatus...], "converged": bool}."""
-    main_sha = git.main_sha(project_dir)
+    """{"main": sha, "trunk": branch, "environments": [EnvironmentStatus...], "converged": bool}."""
+    trunk = git.trunk_name(project_dir, config.trunk)
+    main_sha = git.main_sha(project_dir, trunk)
 
     def one(environment):
         status = EnvironmentStatus(environment)
@@ -110,16 +111,16 @@ def report(project_dir, config, aws):
             status.emergency = record.emergency
         if environment in config.environments:
             status.services = read_services(aws, cluster_name(config.project, environment))
-        status.verdict, status.detail = _verdict(project_dir, status, main_sha)
+        status.verdict, status.detail = _verdict(project_dir, status, main_sha, trunk, trunk)
         return status
 
     names = environment_names(config)
     with ThreadPoolExecutor(max_workers=min(16, len(names))) as pool:
         statuses = list(pool.map(one, names))
-    return {"main": main_sha, "environments": statuses,
+    return {"main": main_sha, "trunk": trunk, "environments": statuses,
             "converged": all(status.verdict == CONVERGED for status in statuses)}
 
 
 def as_json(result):
-    return {"main": result["main"], "converged": result["converged"],
+    return {"main": result["main"], "trunk": result.get("trunk", "main"), "converged": result["converged"],
             "environments": [asdict(status) for status in result["environments"]]}

@@ -5,7 +5,7 @@ import os
 
 from bootstrap.errors import UserError
 from bootstrap.project import validation
-from bootstrap.project.config import EnvironmentConfig, load_config, promotion_problem
+from bootstrap.project.config import GLOBAL_ENVIRONMENT, EnvironmentConfig, load_config, promotion_problem
 from bootstrap.project.yamldoc import check_keys, load_mapping
 
 ANSWER_KEYS = ("project", "profile", "region", "environments", "locking", "kms_key_id", "bucket", "lock_table", "tags")
@@ -142,3 +142,46 @@ def given_answers(previous, interactive, answers_file=None, region=None, profile
     if local:
         given["profile"] = None  # the emulator takes dummy credentials, never a real profile
     return given
+
+
+def answers_from_backends(declared):
+    """Answers implied by the S3 backends an existing repository's roots declare (checks.declared_backends): the
+    one state bucket, its region and the locking they use. {} when none declares anything; a UserError when they
+    disagree on the bucket (ecsenv keeps every state in one bucket)."""
+    buckets = {backend.settings["bucket"] for backend in declared.values() if backend.settings.get("bucket")}
+    if len(buckets) > 1:
+        where = "; ".join(f"{', '.join(backend.sources)}: {backend.settings.get('bucket')}"
+                          for backend in declared.values() if backend.settings.get("bucket"))
+        raise UserError(f"the environments' backends use different state buckets ({where}): ecsenv keeps every "
+                        "state in one bucket; move them into one first")
+    found = {}
+    names = [name for name in declared if name != GLOBAL_ENVIRONMENT]
+    if names:
+        found["environments"] = chain_environments(sorted(names, key=_promotion_rank))
+    if buckets:
+        found["bucket"] = buckets.pop()
+    regions = {backend.settings["region"] for backend in declared.values() if backend.settings.get("region")}
+    if len(regions) == 1:
+        found["region"] = regions.pop()
+    lockfile = any(str(backend.settings.get("use_lockfile")).lower() == "true" for backend in declared.values())
+    tables = {backend.settings["dynamodb_table"] for backend in declared.values()
+              if backend.settings.get("dynamodb_table")}
+    if tables:
+        found["lock_table"] = sorted(tables)[0]
+        found["locking"] = "both" if lockfile else "dynamodb"
+    elif lockfile:
+        found["locking"] = "lockfile"
+    return found
+
+
+# Where a usual environment name stands in a promotion chain (unknown names come first, alphabetically).
+USUAL_ORDER = ("dev", "development", "test", "qa", "staging", "stage", "uat", "preprod", "prod", "production")
+
+
+def _promotion_rank(name):
+    return (USUAL_ORDER.index(name) + 1 if name in USUAL_ORDER else 0, name)
+
+
+def declared_keys(declared):
+    """{environment: state key} the existing backends name."""
+    return {name: backend.settings["key"] for name, backend in declared.items() if backend.settings.get("key")}

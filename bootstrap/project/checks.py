@@ -52,8 +52,23 @@ def run_checks(project_dir, config=None):
     findings = project.module_call_findings() + project.deployment_findings(config)
     findings += project.backend_declaration_findings()
     if config is not None:
-        findings += project.backend_file_findings(config)
+        findings += project.backend_file_findings(config) + project.inline_override_findings(config)
     return sorted(findings, key=lambda finding: (finding.path, finding.line, finding.kind, finding.message))
+
+
+@dataclass(frozen=True)
+class DeclaredBackend:
+    """The S3 backend settings a root states itself: inline in `backend "s3" {...}` and in a backend file that
+    ecsenv did not generate (an existing repository's)."""
+
+    environment: str
+    settings: dict  # bucket, key, region, use_lockfile, dynamodb_table, ... as written
+    sources: tuple  # "path:line" of each place that set something
+
+
+def declared_backends(project_dir):
+    """{environment: DeclaredBackend} for every root under environments/ that states S3 backend settings."""
+    return _Project(project_dir).declared_backends()
 
 
 @dataclass
@@ -285,6 +300,58 @@ class _Project:
             for key in actual.keys() - expected.keys():
                 findings.append(Finding(rel, _attribute_line(text, key), BACKEND_CONFIG,
                                         f"{key} is set, but ecsenv.yaml implies no {key}"))
+        return findings
+
+    def inline_backend(self, directory):
+        """(settings, "path:line") of the `backend "s3"` block in a root, or ({}, None)."""
+        for block in self.directory_blocks(directory, "terraform"):
+            for entry in block.body.get("backend") or []:
+                if isinstance(entry, dict):
+                    for label, body in entry.items():
+                        if _unquote(label) == "s3" and isinstance(body, dict):
+                            settings = {key: _unquote(value) for key, value in _attributes(body).items()}
+                            return settings, f"{self.rel(block.path)}:{block.line}"
+        return {}, None
+
+    def declared_backends(self):
+        from bootstrap.project import render
+
+        found = {}
+        for name, directory in self.environment_dirs():
+            settings, where = self.inline_backend(directory)
+            sources = [where] if settings else []
+            backend_file = os.path.join(directory, BACKEND_FILE)
+            if os.path.isfile(backend_file) and not render.is_generated(backend_file):
+                _text, data = self.parse(backend_file)
+                from_file = {key: _unquote(value) for key, value in _attributes(data).items()}
+                if from_file:
+                    settings = {**settings, **from_file}  # -backend-config values win over inline ones
+                    sources.append(f"{self.rel(backend_file)}:1")
+            if settings:
+                found[name] = DeclaredBackend(name, settings, tuple(sources))
+        return found
+
+    def inline_override_findings(self, config):
+        """Inline `backend "s3"` settings that differ from what ecsenv.yaml implies: whichever wins, one of the two
+        is not what it seems (an adopted repository's inline key pointing at another state, say)."""
+        import hcl2
+
+        from bootstrap.project import render
+
+        findings = []
+        for path, expected_text in render.backend_files(config, self.project_dir).items():
+            directory = os.path.dirname(path)
+            inline, where = self.inline_backend(directory)
+            if not inline:
+                continue
+            expected = {key: _unquote(value) for key, value in _attributes(hcl2.loads(expected_text)).items()}
+            rel, line = where.rsplit(":", 1)
+            for key, value in sorted(inline.items()):
+                if key in expected and _show(value) != _show(expected[key]):
+                    findings.append(Finding(rel, int(line), BACKEND_CONFIG,
+                                            f'backend "s3" sets {key} = {_show(value)} inline, but ecsenv.yaml '
+                                            f"implies {key} = {_show(expected[key])}: remove it from the block "
+                                            "(the backend file carries it) or set it in ecsenv.yaml"))
         return findings
 
     def backend_declaration_findings(self):

@@ -23,6 +23,7 @@ class StateConfig:
     lock_table: str | None = None
     kms_key_id: str | None = None
     tags: dict = field(default_factory=dict)
+    global_state_key: str | None = None  # global_aws's state key when it is not the default (an adopted repository)
 
     @property
     def uses_table(self):
@@ -34,6 +35,7 @@ class EnvironmentConfig:
     account_id: str
     region: str
     promotes_from: str | None = None
+    state_key: str | None = None  # None: the default `<name>/terraform.tfstate`
 
 
 @dataclass
@@ -41,6 +43,13 @@ class ProjectConfig:
     project: str
     state: StateConfig
     environments: dict = field(default_factory=dict)  # name -> EnvironmentConfig, in promotion order
+    trunk: str | None = None  # the branch releases come from; None: the remote's HEAD branch, else main
+
+    def state_key(self, environment):
+        """Where an environment's state lives in the state bucket (its .tflock sits beside it)."""
+        if environment == GLOBAL_ENVIRONMENT:
+            return self.state.global_state_key or state_key(environment)
+        return self.environments[environment].state_key or state_key(environment)
 
     def to_dict(self):
         state = {
@@ -53,27 +62,36 @@ class ProjectConfig:
             state["lock_table"] = self.state.lock_table
         state["kms_key_id"] = self.state.kms_key_id
         state["tags"] = dict(self.state.tags)
+        if self.state.global_state_key:
+            state["global_state_key"] = self.state.global_state_key
         environments = {}
         for name, env in self.environments.items():
             entry = {"account_id": env.account_id, "region": env.region}
             if env.promotes_from:
                 entry["promotes_from"] = env.promotes_from
+            if env.state_key:
+                entry["state_key"] = env.state_key
             environments[name] = entry
-        return {"project": self.project, "state": state, "environments": environments}
+        document = {"project": self.project}
+        if self.trunk:
+            document["trunk"] = self.trunk
+        return {**document, "state": state, "environments": environments}
 
 
-STATE_KEYS = {"account_id", "region", "bucket", "locking", "lock_table", "kms_key_id", "tags"}
-ENV_KEYS = {"account_id", "region", "promotes_from"}
+STATE_KEYS = {"account_id", "region", "bucket", "locking", "lock_table", "kms_key_id", "tags", "global_state_key"}
+ENV_KEYS = {"account_id", "region", "promotes_from", "state_key"}
 
 
 def load_config(path=CONFIG_FILE):
     doc = load_mapping(path)
     data = doc.data
-    check_keys(doc, data, {"project", "state", "environments"})
+    check_keys(doc, data, {"project", "trunk", "state", "environments"})
     for required in ("project", "state"):
         if required not in data:
             raise doc.error((), f"missing key {required!r}")
     _check(doc, ("project",), validation.project_name(data["project"]))
+    if data.get("trunk") is not None:
+        _check(doc, ("trunk",), validation.branch_name(data["trunk"]))
     state = _mapping(doc, data, "state")
     check_keys(doc, state, STATE_KEYS, ("state",))
     for required in ("account_id", "region", "bucket"):
@@ -87,6 +105,7 @@ def load_config(path=CONFIG_FILE):
         lock_table=state.get("lock_table"),
         kms_key_id=state.get("kms_key_id") or None,
         tags=state.get("tags") or {},
+        global_state_key=state.get("global_state_key") or None,
     )
     _check(doc, ("state", "account_id"), validation.account_id(state_config.account_id))
     _check(doc, ("state", "region"), validation.region(state_config.region))
@@ -99,6 +118,8 @@ def load_config(path=CONFIG_FILE):
         _check(doc, ("state", "lock_table"), validation.table_name(state_config.lock_table))
     _check(doc, ("state", "kms_key_id"), validation.kms_key_id(state_config.kms_key_id))
     _check(doc, ("state", "tags"), validation.tags(state_config.tags))
+    if state_config.global_state_key is not None:
+        _check(doc, ("state", "global_state_key"), validation.state_key(state_config.global_state_key))
 
     environments = {}
     raw_envs = data.get("environments") or {}
@@ -114,17 +135,34 @@ def load_config(path=CONFIG_FILE):
             account_id=raw.get("account_id", state_config.account_id),
             region=raw.get("region", state_config.region),
             promotes_from=raw.get("promotes_from"),
+            state_key=raw.get("state_key") or None,
         )
+        if env.state_key is not None:
+            _check(doc, ("environments", name, "state_key"), validation.state_key(env.state_key))
         _check(doc, ("environments", name, "account_id"), validation.account_id(env.account_id))
         _check(doc, ("environments", name, "region"), validation.region(env.region))
         environments[name] = env
     _check(doc, ("environments",), promotion_problem(environments))
-    return ProjectConfig(project=data["project"], state=state_config, environments=environments)
+    config = ProjectConfig(project=data["project"], state=state_config, environments=environments,
+                           trunk=data.get("trunk"))
+    _check(doc, ("environments",), shared_key_problem(config))
+    return config
 
 
 def state_key(environment):
-    """Where an environment's state lives in the state bucket (its .tflock sits beside it)."""
+    """The default state key of an environment (ProjectConfig.state_key gives the configured one)."""
     return f"{environment}/terraform.tfstate"
+
+
+def shared_key_problem(config):
+    """None unless two roots would share one state key (one would plan against the other's state)."""
+    owners = {}
+    for name in (GLOBAL_ENVIRONMENT, *config.environments):
+        key = config.state_key(name)
+        if key in owners:
+            return f"environments {owners[key]!r} and {name!r} have the same state key {key!r}"
+        owners[key] = name
+    return None
 
 
 def promotion_problem(environments):
@@ -206,3 +244,17 @@ def write_config(config, config_path):
             pass  # an invalid file is replaced by the valid config we just applied
     save_config(config, config_path)
     return True
+
+
+def with_state_keys(config, keys):
+    """The config with the state keys an existing repository uses (only where they differ from the default)."""
+    import dataclasses
+
+    environments = {name: dataclasses.replace(env, state_key=keys[name]) if keys.get(name) not in (
+                        None, state_key(name)) else env
+                    for name, env in config.environments.items()}
+    global_key = keys.get(GLOBAL_ENVIRONMENT)
+    state = config.state
+    if global_key not in (None, state_key(GLOBAL_ENVIRONMENT)):
+        state = dataclasses.replace(state, global_state_key=global_key)
+    return dataclasses.replace(config, state=state, environments=environments)

@@ -112,8 +112,8 @@ def listing(config):
     """Rows for `ecsenv env list`: global_aws first, then every environment in promotion order."""
     bucket = config.state.bucket
     rows = [{"name": GLOBAL_ENVIRONMENT, "region": config.state.region, "account_id": config.state.account_id,
-             "promotes_from": None, "state": f"s3://{bucket}/{state_key(GLOBAL_ENVIRONMENT)}"}]
+             "promotes_from": None, "state": f"s3://{bucket}/{config.state_key(GLOBAL_ENVIRONMENT)}"}]
     for name, env in config.environments.items():
         rows.append({"name": name, "region": env.region, "account_id": env.account_id,
-                     "promotes_from": env.promotes_from, "state": f"s3://{bucket}/{state_key(name)}"})
+                     "promotes_from": env.promotes_from, "state": f"s3://{bucket}/{config.state_key(name)}"})
     return rows

@@ -61,6 +61,15 @@ def _split_header(text):
     return None, text
 
 
+def is_generated(path):
+    """Whether the file on disk carries ecsenv's generated-file header."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return _split_header(handle.read(4096) + "\n")[0] is not None
+    except OSError:
+        return False
+
+
 @dataclass
 class PlannedFile:
     path: str
@@ -121,11 +130,11 @@ def backend_file_path(project_dir, environment):
 
 def backend_files(config, project_dir):
     """{path: text} of the partial backend config of global_aws and of every environment."""
-    from bootstrap.project.config import GLOBAL_ENVIRONMENT, state_key
+    from bootstrap.project.config import GLOBAL_ENVIRONMENT
 
     files = {}
     for environment in (GLOBAL_ENVIRONMENT, *config.environments):
-        body = render_template("backend.s3.tfbackend.j2", state=config.state, key=state_key(environment))
+        body = render_template("backend.s3.tfbackend.j2", state=config.state, key=config.state_key(environment))
         files[backend_file_path(project_dir, environment)] = with_header(body, "render")
     return files
 

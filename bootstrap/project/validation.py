@@ -139,3 +139,22 @@ def tags(value):
         if not isinstance(val, str) or len(val) > TAG_VALUE_MAX:
             return f"tag {key!r} must have a string value of at most {TAG_VALUE_MAX} characters (quote it in YAML)"
     return None
+
+
+STATE_KEY_RE = re.compile(r"^[A-Za-z0-9!_.*'()/-]{1,1024}$")  # S3's safe key characters
+BRANCH_RE = re.compile(r"^(?!/)(?!.*//)(?!.*\.\.)(?!.*@\{)[A-Za-z0-9._/-]{1,255}(?<!/)(?<!\.lock)$")
+
+
+def state_key(value):
+    if not isinstance(value, str) or not STATE_KEY_RE.match(value):
+        return ("a state key is an S3 object key of letters, digits and ! _ . * ' ( ) / - "
+                "(like staging/terraform.tfstate)")
+    if value.startswith("/") or value.endswith("/") or value.startswith("ecsenv/") or "//" in value:
+        return "a state key must not start or end with '/', contain '//', or lie under ecsenv/ (ecsenv's records)"
+    return None
+
+
+def branch_name(value):
+    if not isinstance(value, str) or not BRANCH_RE.match(value) or value.startswith("-"):
+        return "the trunk is a git branch name (like main)"
+    return None

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from bootstrap.aws import call
 from bootstrap.errors import OperationFailed
-from bootstrap.project.config import GLOBAL_ENVIRONMENT, state_key
+from bootstrap.project.config import GLOBAL_ENVIRONMENT
 
 
 def active_locks(aws, state):
@@ -56,7 +56,7 @@ def environments_without_lockfile(aws, config):
         return any(entry["Key"] == key for entry in listing.get("Versions", []) + listing.get("DeleteMarkers", []))
 
     def lacks_lockfile(environment):
-        key = state_key(environment)
+        key = config.state_key(environment)
         return has_versions(key) and not has_versions(f"{key}.tflock")
 
     names = [GLOBAL_ENVIRONMENT, *config.environments]

@@ -3,13 +3,12 @@ environment's state key, its .tflock object, its lock-table items and the state 
 a role that can apply staging cannot read or lock production's state."""
 
 from bootstrap.aws import partition as partition_of
-from bootstrap.project.config import state_key
 
 
 def state_access_policy(config, environment):
     state = config.state
     partition = partition_of(state.region)
-    key = state_key(environment)
+    key = config.state_key(environment)
     bucket_arn = f"arn:{partition}:s3:::{state.bucket}"
     statements = [
         {"Sid": "ListOwnStateKeyOnly", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn,

@@ -51,3 +51,47 @@ def test_errors_name_file_and_line(tmp_path, text, message):
     with pytest.raises(UserError) as caught:
         load_config(path)
     assert message in str(caught.value)
+
+
+def test_state_keys_and_trunk_round_trip_and_feed_the_backend_files(tmp_path):
+    import dataclasses
+
+    from bootstrap.project import render
+
+    config = sample()
+    config = dataclasses.replace(
+        config, trunk="release",
+        state=dataclasses.replace(config.state, global_state_key="shared/global.tfstate"),
+        environments={**config.environments,
+                      "production": dataclasses.replace(config.environments["production"], state_key="prod.tfstate")})
+    path = tmp_path / "ecsenv.yaml"
+    save_config(config, path)
+    loaded = load_config(path)
+    assert loaded == config
+    assert [loaded.state_key(name) for name in ("global_aws", "staging", "production")] == [
+        "shared/global.tfstate", "staging/terraform.tfstate", "prod.tfstate"]
+    files = render.backend_files(loaded, str(tmp_path))
+    assert 'key            = "prod.tfstate"' in files[str(tmp_path / "environments" / "production" /
+                                                         "backend.s3.tfbackend")]
+
+
+@pytest.mark.parametrize("extra, message", [
+    ("  staging:\n    state_key: shared.tfstate\n  production:\n    state_key: shared.tfstate\n",
+     "have the same state key 'shared.tfstate'"),
+    ("  staging:\n    state_key: ecsenv/applied/x\n", "lie under ecsenv/"),
+    ("  staging:\n    state_key: 'a b'\n", "a state key is an S3 object key"),
+])
+def test_state_keys_that_would_collide_or_escape_are_refused(tmp_path, extra, message):
+    path = tmp_path / "ecsenv.yaml"
+    path.write_text("project: acme\nstate:\n  account_id: '123456789012'\n  region: us-east-1\n"
+                    "  bucket: acme-state\n  locking: lockfile\nenvironments:\n" + extra)
+    with pytest.raises(UserError, match=message):
+        load_config(path)
+
+
+def test_a_bad_trunk_is_refused_with_its_line(tmp_path):
+    path = tmp_path / "ecsenv.yaml"
+    path.write_text("project: acme\ntrunk: 'no..dots'\nstate:\n  account_id: '123456789012'\n  region: us-east-1\n"
+                    "  bucket: acme-state\n  locking: lockfile\n")
+    with pytest.raises(UserError, match=r"ecsenv.yaml:2: the trunk is a git branch name"):
+        load_config(path)
