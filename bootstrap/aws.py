@@ -54,6 +54,7 @@ class Aws:
             self._session.set_credentials(credentials["aws_access_key_id"], credentials["aws_secret_access_key"])
         self._client_config = botocore.config.Config(retries=RETRIES, max_pool_connections=32)
         self._clients = {}
+        self.memo = {}  # reads that do not change within one command (an environment's outputs), keyed by caller
         self._lock = threading.Lock()  # botocore sessions are not thread-safe; the clients they make are
 
     def client(self, service, region=None):
