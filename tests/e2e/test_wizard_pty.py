@@ -110,7 +110,7 @@ def test_ctrl_c_at_a_prompt_writes_nothing_and_exits_130(spawn, project_dir, bot
             answer(child, prompt, CTRL_C)
             break
         answer(child, prompt, ENTER)
-    child.expect_exact("interrupted; nothing was written")
+    child.expect_exact("interrupted; nothing was changed")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 130
