@@ -39,11 +39,26 @@ class EnvironmentConfig:
 
 
 @dataclass
+class ServiceConfig:
+    """What ecsenv does around one ECS service's deploys, the same in every environment."""
+
+    pre_deploy: str | None = None  # a one-off task run with the NEW image before any service is updated
+
+    @property
+    def pre_deploy_command(self):
+        """The pre-deploy command as the words of a container command (split like a shell; no shell runs it)."""
+        import shlex
+
+        return shlex.split(self.pre_deploy) if self.pre_deploy else None
+
+
+@dataclass
 class ProjectConfig:
     project: str
     state: StateConfig
     environments: dict = field(default_factory=dict)  # name -> EnvironmentConfig, in promotion order
     trunk: str | None = None  # the branch releases come from; None: the remote's HEAD branch, else main
+    services: dict = field(default_factory=dict)  # ECS service name -> ServiceConfig (optional)
 
     def state_key(self, environment):
         """Where an environment's state lives in the state bucket (its .tflock sits beside it)."""
@@ -75,17 +90,22 @@ class ProjectConfig:
         document = {"project": self.project}
         if self.trunk:
             document["trunk"] = self.trunk
-        return {**document, "state": state, "environments": environments}
+        document = {**document, "state": state, "environments": environments}
+        if self.services:
+            document["services"] = {name: {"pre_deploy": service.pre_deploy}
+                                    for name, service in self.services.items() if service.pre_deploy}
+        return document
 
 
 STATE_KEYS = {"account_id", "region", "bucket", "locking", "lock_table", "kms_key_id", "tags", "global_state_key"}
 ENV_KEYS = {"account_id", "region", "promotes_from", "state_key"}
+SERVICE_KEYS = {"pre_deploy"}
 
 
 def load_config(path=CONFIG_FILE):
     doc = load_mapping(path)
     data = doc.data
-    check_keys(doc, data, {"project", "trunk", "state", "environments"})
+    check_keys(doc, data, {"project", "trunk", "state", "environments", "services"})
     for required in ("project", "state"):
         if required not in data:
             raise doc.error((), f"missing key {required!r}")
@@ -144,9 +164,29 @@ def load_config(path=CONFIG_FILE):
         environments[name] = env
     _check(doc, ("environments",), promotion_problem(environments))
     config = ProjectConfig(project=data["project"], state=state_config, environments=environments,
-                           trunk=data.get("trunk"))
+                           trunk=data.get("trunk"),
+                           services=_load_services(doc, data.get("services")))
     _check(doc, ("environments",), shared_key_problem(config))
     return config
+
+
+def _load_services(doc, raw_services):
+    """`services: {<ECS service name>: {pre_deploy: "bin/migrate"}}`: per-service settings for every environment."""
+    if raw_services is None:
+        return {}
+    if not isinstance(raw_services, dict):
+        raise doc.error(("services",), "'services' must be a mapping of ECS service name: settings")
+    services = {}
+    for name, raw in raw_services.items():
+        _check(doc, ("services", name), validation.service_name(name))
+        raw = raw or {}
+        if not isinstance(raw, dict):
+            raise doc.error(("services", name), f"service {name!r} must be a mapping (e.g. pre_deploy: bin/migrate)")
+        check_keys(doc, raw, SERVICE_KEYS, ("services", name))
+        if raw.get("pre_deploy") is not None:
+            _check(doc, ("services", name, "pre_deploy"), validation.command_line(raw["pre_deploy"]))
+        services[name] = ServiceConfig(pre_deploy=raw.get("pre_deploy"))
+    return services
 
 
 def state_key(environment):
@@ -235,10 +275,14 @@ def build_config(answers, identity):
 
 
 def write_config(config, config_path):
-    """Write ecsenv.yaml unless it already says the same; True when written."""
+    """Write ecsenv.yaml unless it already says the same; True when written. `services` is not asked by `init`:
+    the file's own is kept when `config` has none."""
     if os.path.exists(config_path):
         try:
-            if load_config(config_path).to_dict() == config.to_dict():
+            previous = load_config(config_path)
+            if not config.services:
+                config.services = previous.services
+            if previous.to_dict() == config.to_dict():
                 return False
         except UserError:
             pass  # an invalid file is replaced by the valid config we just applied

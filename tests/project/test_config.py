@@ -95,3 +95,49 @@ def test_a_bad_trunk_is_refused_with_its_line(tmp_path):
                     "  bucket: acme-state\n  locking: lockfile\n")
     with pytest.raises(UserError, match=r"ecsenv.yaml:2: the trunk is a git branch name"):
         load_config(path)
+
+
+STATE = ("project: acme\nstate:\n  account_id: '123456789012'\n  region: us-east-1\n  bucket: acme-state\n"
+         "  locking: lockfile\nenvironments:\n  staging:\n")
+
+
+def test_services_pre_deploy_round_trips_and_splits_like_a_shell(tmp_path):
+    from bootstrap.project.config import ServiceConfig
+
+    path = tmp_path / "ecsenv.yaml"
+    path.write_text(STATE + "services:\n  web:\n    pre_deploy: bin/migrate --label 'add email'\n  worker: {}\n")
+    config = load_config(path)
+    assert config.services["web"] == ServiceConfig("bin/migrate --label 'add email'")
+    assert config.services["web"].pre_deploy_command == ["bin/migrate", "--label", "add email"]
+    assert config.services["worker"].pre_deploy_command is None
+    save_config(config, path)
+    assert load_config(path).services["web"] == config.services["web"]
+
+
+@pytest.mark.parametrize("services, message", [
+    ("services:\n  web:\n    pre_deploy: bin/migrate 'unclosed\n", "ecsenv.yaml:11: the command"),
+    ("services:\n  web:\n    pre_deploy: ''\n", "ecsenv.yaml:11: the command must be a non-empty string"),
+    ("services:\n  web:\n    predeploy: bin/migrate\n", "ecsenv.yaml:11: unknown key 'services.web.predeploy'"),
+    ("services:\n  'web app':\n    pre_deploy: bin/migrate\n", "ecsenv.yaml:10: service name 'web app'"),
+    ("services: [web]\n", "ecsenv.yaml:9: 'services' must be a mapping"),
+])
+def test_services_errors_name_file_and_line(tmp_path, services, message):
+    path = tmp_path / "ecsenv.yaml"
+    path.write_text(STATE + services)
+    with pytest.raises(UserError) as caught:
+        load_config(path)
+    assert message in str(caught.value)
+
+
+def test_rewriting_the_config_from_init_answers_keeps_the_services(tmp_path):
+    """`ecsenv init` builds the config from its answers, which have no services: the file's own are kept."""
+    from bootstrap.project.config import ServiceConfig, write_config
+
+    path = tmp_path / "ecsenv.yaml"
+    path.write_text(STATE + "services:\n  web:\n    pre_deploy: bin/migrate\n")
+    from_answers = load_config(path)
+    from_answers.services = {}
+    from_answers.state.tags = {"team": "payments"}
+    assert write_config(from_answers, str(path)) is True
+    assert load_config(path).services == {"web": ServiceConfig("bin/migrate")}
+    assert load_config(path).state.tags == {"team": "payments"}
