@@ -10,13 +10,13 @@ import signal
 import sys
 
 from bootstrap.cli.context import Context
-from bootstrap.cli.parser import build_parser
+from bootstrap.cli.parser import build_parser, parse_arguments
 from bootstrap.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, EcsenvError
 
 COMMAND_MODULES = {"init": "init", "local": "local", "render": "project", "env": "project", "check": "project",
                    "backend": "backend", "plan": "lifecycle", "apply": "lifecycle", "drift": "lifecycle",
                    "status": "status", "deploy": "deploy", "rollback": "deploy", "promote": "deploy",
-                   "secret": "secret", "matrix": "matrix"}
+                   "secret": "secret", "matrix": "matrix", "run": "run", "logs": "logs"}
 
 
 def _terminated(signum, frame):
@@ -26,7 +26,7 @@ def _terminated(signum, frame):
 
 def main(argv=None):
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_arguments(parser, argv)
     if not args.command:
         parser.print_help()
         return EXIT_USAGE

@@ -15,7 +15,8 @@ table (asking first) and writes ecsenv.yaml. Try it on the embedded emulator:
 
 EPILOG = """\
 exit codes: 0 done or converged, 1 an AWS/terraform operation failed,
-2 bad usage or input, 3 changes pending (init --plan), 130 interrupted.
+2 bad usage or input, 3 changes pending (init --plan), 130 interrupted;
+`ecsenv run` exits with its container's exit code.
 AWS settings follow the aws CLI: --profile/AWS_PROFILE, --region/AWS_REGION/
 AWS_DEFAULT_REGION, AWS_ENDPOINT_URL.
 """
@@ -47,6 +48,41 @@ def seconds(text):
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
     return value
+
+
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def since(text):
+    """How far back: a duration (`90s`, `15m`, `2h`, `1d`) as a timedelta, or an ISO 8601 time (UTC unless it says
+    otherwise) as an aware datetime."""
+    import datetime
+
+    match = re.fullmatch(r"(\d+)([smhd])", text.strip())
+    if match and int(match.group(1)) > 0:
+        return datetime.timedelta(seconds=int(match.group(1)) * DURATION_UNITS[match.group(2)])
+    try:
+        moment = datetime.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a duration (90s, 15m, 2h, 1d) nor an ISO 8601 "
+                                         "time (2026-05-01T12:00:00Z)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
+
+
+def command_line(text):
+    from bootstrap.project.validation import command_line as problem
+
+    if problem(text):
+        raise argparse.ArgumentTypeError(problem(text))
+    return text
+
+
+def _pre_deploy_option(parser):
+    parser.add_argument("--pre-deploy", metavar="CMD", type=command_line,
+                        help="run CMD (split like a shell; no shell runs it) as a one-off task with the NEW image "
+                             "before any service is updated, instead of the services.<name>.pre_deploy steps of "
+                             "ecsenv.yaml; from the service that has one there, else the first service. A non-zero "
+                             "exit aborts with nothing changed")
 
 
 def _rollout_options(parser, services=True):
@@ -166,27 +202,75 @@ def build_parser():
                     "changes), register a new revision with that image, update the service, and wait until it runs "
                     "the new revision with rollout COMPLETED. Nothing is deregistered. One deploy per environment "
                     "at a time.",
-        epilog="exit codes: 0 deployed, 1 failed or rolled back by ECS (its reason and the last service events are "
-               "shown), 2 refused before anything changed.")
+        epilog="Pre-deploy step (migrations): `services: {NAME: {pre_deploy: \"bin/migrate\"}}` in ecsenv.yaml, or "
+               "--pre-deploy CMD, runs as a one-off task with the new image inside the deploy lock, its logs "
+               "streamed, before any service is updated; it is recorded so a rollback across it warns. Exit codes: "
+               "0 deployed, 1 failed, timed out or rolled back by ECS (its reason, the last service events, and "
+               "the newest stopped tasks' reasons, exit codes and last log lines are shown), or the "
+               "pre-deploy step failed (nothing changed), 2 refused before anything changed, 130 interrupted.")
     deploy.add_argument("environment")
     deploy.add_argument("--sha", required=True, type=image_tag, help="the commit whose image to deploy (the image tag)")
+    _pre_deploy_option(deploy)
     _rollout_options(deploy)
 
     rollback = _command(
         commands, "rollback", help="deploy the commit deployed before the current one (or --to SHA)",
         description="Registers a new revision with the older image, so it works even when the old revision is "
-                    "INACTIVE. Allowed from any branch; recorded for `ecsenv status`.")
+                    "INACTIVE. Allowed from any branch; recorded for `ecsenv status`. Going back across releases "
+                    "whose pre-deploy step ran (migrations are not undone) names them and asks first.",
+        epilog="exit codes: 0 rolled back (or stopped at the question), 1 failed or rolled back by ECS, 2 refused "
+               "(no earlier deploy, or pre-deploy steps crossed without --yes and no terminal), 130 interrupted.")
     rollback.add_argument("environment")
     rollback.add_argument("--to", metavar="SHA", type=image_tag,
                           help="the commit to go back to (default: the one before)")
+    rollback.add_argument("-y", "--yes", action="store_true",
+                          help="go back across releases whose pre-deploy step ran without asking")
     _rollout_options(rollback)
 
     promote = _command(
         commands, "promote", help="deploy exactly what runs (healthy) in the source environment",
         description="Deploys to ENV the images running in the environment it promotes from (promotes_from in "
-                    "ecsenv.yaml), which must have completed its rollout; the images' digests must match.")
+                    "ecsenv.yaml), which must have completed its rollout; the images' digests must match. The "
+                    "pre-deploy steps of ecsenv.yaml (or --pre-deploy) run in ENV first, as in a deploy.",
+        epilog="exit codes: 0 promoted, 1 failed, rolled back by ECS, or the pre-deploy step failed (nothing "
+               "changed), 2 refused before anything changed, 130 interrupted.")
     promote.add_argument("environment")
+    _pre_deploy_option(promote)
     _rollout_options(promote, services=False)
+
+    run = _command(
+        commands, "run", help="run a one-off command (migrations, a shell script) as an ECS task, with its logs",
+        description="Starts one task from the service's task definition (the newest ACTIVE revision of its family, "
+                    "with the image the service runs, or the image of --sha), in the service's subnets and security "
+                    "groups, with COMMAND as the app container's command (no shell: write `sh -c '...'` for one). "
+                    "Its CloudWatch logs stream while it runs. Ctrl-C or SIGTERM stops the task (StopTask). When "
+                    "the image differs from the newest revision's, a revision is registered in the family "
+                    "<family>_oneoff, never in the service's own.",
+        epilog="Example: ecsenv run staging --service web -- bin/migrate --verbose. Exit codes: the container's "
+               "exit code (0 done); 1 the task never ran (ECS's stoppedReason is shown) or timed out (it is "
+               "stopped), 2 bad usage, 130 interrupted (the task was stopped).")
+    run.add_argument("environment")
+    run.add_argument("--service", metavar="NAME", help="the service whose task definition and network to use "
+                     "(required when the environment has several)")
+    run.add_argument("--sha", type=image_tag, help="run the image of this commit (default: the one the service runs)")
+    run.add_argument("--timeout", type=seconds, default=3600, metavar="S",
+                     help="stop the task after S seconds (default 3600)")
+    run.add_argument("run_command", nargs="*", metavar="-- COMMAND", help="the command and its arguments, after "
+                     "-- (everything after it is the command's, options included)")
+
+    logs = _command(
+        commands, "logs", help="a service's CloudWatch logs, every task merged in time order",
+        description="Reads the service's log streams (the awslogs options of the task definition it runs: group "
+                    "and stream prefix), every task and container merged in time order, each line prefixed with "
+                    "its time, task id and container. Without SERVICE: every service of ENV.",
+        epilog="exit codes: 0 done (also when --follow ends with Ctrl-C), 1 AWS failed, 2 bad usage.")
+    logs.add_argument("environment")
+    logs.add_argument("service", nargs="?", help="the ECS service (default: all of them)")
+    logs.add_argument("--since", type=since, default="15m", metavar="WHEN",
+                      help="from how long ago (90s, 15m, 2h, 1d) or an ISO 8601 time (default 15m)")
+    logs.add_argument("--follow", "-f", action="store_true", help="keep printing new lines until Ctrl-C")
+    logs.add_argument("--sha", type=image_tag, help="only the tasks running this commit (running, or stopped "
+                      "within the last hour)")
 
     secret = _command(commands, "secret", help="list an environment's secrets; set a value (never via argv)",
                       description="Secrets are declared by the stack (modules/core-services) without values, named "
@@ -243,3 +327,18 @@ def build_parser():
                                             "Use it with `ecsenv --local COMMAND`.")
     local.add_argument("action", choices=("start", "stop", "status"))
     return parser
+
+
+def parse_arguments(parser, argv=None):
+    """parser.parse_args, except that for `ecsenv run` everything after the first `--` is the task's command, options
+    and further `--` included (argparse would match them against run's own options)."""
+    import sys
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--" in argv and "run" in argv[:argv.index("--")]:
+        at = argv.index("--")
+        args = parser.parse_args(argv[:at])
+        if args.command == "run":
+            args.run_command = list(args.run_command) + argv[at + 1:]
+            return args
+    return parser.parse_args(argv)
