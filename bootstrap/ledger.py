@@ -92,6 +92,16 @@ def read_history(aws, bucket, environment):
     return history
 
 
+def read_deploy_entry(aws, bucket, environment, at, sha):
+    """The body of one deploy record of read_history ({} when it is gone or not JSON)."""
+    answer = call(aws.client("s3").get_object, Bucket=bucket, Key=f"{DEPLOYED_PREFIX}/{environment}/{at}-{sha}.json",
+                  missing=NOT_FOUND, doing=f"reading the deploy record of {sha[:12]} in {environment}")
+    try:
+        return json.loads(answer["Body"].read()) if answer else {}
+    except ValueError:
+        return {}
+
+
 def record_deploy(aws, bucket, environment, entry):
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
     key = f"{DEPLOYED_PREFIX}/{environment}/{stamp}-{entry['sha']}.json"

@@ -125,8 +125,9 @@ def update(aws, config, environment, plan):
 
 
 def deploy(aws, config, environment, sha, identity, services=None, timeout=900.0, wait_for_it=True,
-           on_step=None, on_progress=None, kind="deploy", verify=None):
-    """Check (and `verify(plans)`, if given), lock, register, update, wait, record. Returns the DeployResult.
+           on_step=None, on_progress=None, kind="deploy", verify=None, pre_deploy=None):
+    """Check (and `verify(plans)`, if given), lock, `pre_deploy(plans)` (a step before any change, bootstrap.ecs.
+    predeploy; what it returns is recorded), register, update, wait, record. Returns the DeployResult.
     `identity` may be a future of it, so the caller can ask STS while the checks run."""
     plans = prepare(aws, config, environment, sha, services)
     if verify:
@@ -134,6 +135,7 @@ def deploy(aws, config, environment, sha, identity, services=None, timeout=900.0
     if hasattr(identity, "result"):
         identity = identity.result()
     with ledger.DeployLock(aws, config.state.bucket, environment, identity.arn):
+        pre_deployed = pre_deploy(plans) if pre_deploy else None  # raises to abort with nothing changed
         for plan in plans:
             register(aws, plan)
             if on_step:
@@ -143,7 +145,9 @@ def deploy(aws, config, environment, sha, identity, services=None, timeout=900.0
             update(aws, config, environment, plan)
         if wait_for_it:
             wait(aws, config, environment, plans, timeout, on_progress)
-        ledger.record_deploy(aws, config.state.bucket, environment,
-                             {"sha": sha, "at": ledger.now_iso(), "by": identity.arn, "kind": kind,
-                              "services": {plan.service: plan.new_arn for plan in plans}, "waited": wait_for_it})
+        entry = {"sha": sha, "at": ledger.now_iso(), "by": identity.arn, "kind": kind,
+                 "services": {plan.service: plan.new_arn for plan in plans}, "waited": wait_for_it}
+        if pre_deployed:
+            entry["pre_deploy"] = pre_deployed  # a rollback across this release warns (bootstrap.ecs.predeploy)
+        ledger.record_deploy(aws, config.state.bucket, environment, entry)
     return DeployResult(environment, sha, plans)
