@@ -111,3 +111,17 @@ def test_without_pre_deploy_steps_no_task_runs_and_a_rollback_asks_nothing(plain
     assert code == 0, err
     assert "RunTask" not in api_calls.calls and "warning" not in err
     assert plain_world.running_definition("staging")["containerDefinitions"][0]["image"] == f"{REPO}:{SHA1}"
+
+
+def test_sigterm_during_the_step_stops_its_task_and_changes_nothing(world, capsys, monkeypatch):
+    import os
+    import signal
+
+    on_call(monkeypatch, "DescribeTasks", {1: lambda params: os.kill(os.getpid(), signal.SIGTERM)})
+    code, out, err = run(capsys, "deploy", "staging", "--sha", SHA2)
+    task = world.tasks()[-1]
+    assert code == 130
+    assert f"pre-deploy: interrupted; stopped task {task.id}" in out
+    assert task.last_status == "STOPPED" and "interrupted" in task.stopped_reason
+    assert world.running_definition("staging")["containerDefinitions"][0]["image"] == f"{REPO}:{SHA1}"
+    assert world.history("staging") == []

@@ -127,3 +127,28 @@ def test_bad_run_usage_exits_2_and_starts_nothing(world, capsys, argv, message):
     code, out, err = run(capsys, *argv)
     assert code == 2 and message in err
     assert world.tasks() == []
+
+
+def test_the_newest_active_revision_runs_with_the_image_the_service_runs(world, capsys, monkeypatch):
+    """Terraform registered a newer revision (new settings) that no deploy rolled out yet: a one-off task gets its
+    settings. With the running image it runs as it is; with Terraform's placeholder image, a one-off revision of it
+    carries the running image instead."""
+    ecs = world.client("ecs")
+    running = world.running_definition("staging")
+    container = dict(running["containerDefinitions"][0], environment=[{"name": "FEATURE", "value": "on"}])
+    newer = ecs.register_task_definition(
+        family=running["family"], networkMode="awsvpc", cpu="256", memory="512", requiresCompatibilities=["FARGATE"],
+        containerDefinitions=[container])["taskDefinition"]
+    on_call(monkeypatch, "DescribeTasks", {0: lambda params: world.end(world.tasks()[-1], 0),
+                                           1: lambda params: world.end(world.tasks()[-1], 0)})
+    assert run(capsys, "run", "staging", "--", "true")[0] == 0
+    assert world.tasks()[-1].task_definition_arn == newer["taskDefinitionArn"]
+
+    placeholder = ecs.register_task_definition(
+        family=running["family"], networkMode="awsvpc", cpu="256", memory="512", requiresCompatibilities=["FARGATE"],
+        containerDefinitions=[dict(container, image=f"{REPO}:latest")])["taskDefinition"]
+    assert run(capsys, "run", "staging", "--", "true")[0] == 0
+    used = ecs.describe_task_definition(taskDefinition=world.tasks()[-1].task_definition_arn)["taskDefinition"]
+    assert used["family"].endswith("_oneoff") and used["taskDefinitionArn"] != placeholder["taskDefinitionArn"]
+    assert used["containerDefinitions"][0]["image"] == f"{REPO}:{SHA1}"
+    assert used["containerDefinitions"][0]["environment"] == [{"name": "FEATURE", "value": "on"}]
