@@ -142,7 +142,9 @@ def service_reader(aws, config, environment, service=None, sha=None, start_ms=No
                       "there are no CloudWatch streams to read")
     task_ids = None
     if sha:
-        task_ids = tasks_of_commit(aws, cluster_name(config.project, environment), list(documents), sha)
+        arns = {document.get("clusterArn") for document in documents.values()} - {None}
+        cluster = arns.pop().rsplit("/", 1)[-1] if arns else cluster_name(config.project, environment)
+        task_ids = tasks_of_commit(aws, cluster, list(documents), sha)
         if not task_ids:
             return None, (f"no task of {', '.join(documents)} runs {sha[:12]} or stopped within the last hour "
                           "(ECS forgets stopped tasks after that): nothing to show")

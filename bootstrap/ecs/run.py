@@ -102,6 +102,12 @@ def _launch(service):
     return launch
 
 
+def _cluster(service, config, environment):
+    """The cluster a service document lives in (the naming convention when the document does not say)."""
+    arn = service.get("clusterArn")
+    return arn.rsplit("/", 1)[-1] if arn else cluster_name(config.project, environment)
+
+
 def _one_service(aws, config, environment, name):
     from bootstrap.ecs.deploy import environment_services
 
@@ -131,7 +137,7 @@ def for_service(aws, config, environment, service=None, sha=None):
             raise UserError(f"image {app_image} does not exist (push it first)")
     definition = newest["taskDefinition"]
     definition = definition_with_images(aws, definition, images_for(definition, app_image), newest.get("tags"))
-    return OneOff(cluster_name(config.project, environment), name, definition,
+    return OneOff(_cluster(document, config, environment), name, definition,
                   app_container(definition, name), document.get("networkConfiguration"), _launch(document))
 
 
@@ -139,7 +145,7 @@ def from_plan(aws, config, environment, service, plan):
     """The OneOff running what a deploy plan (bootstrap.ecs.deploy.ServicePlan) is about to roll out: its task
     definition with the NEW images, before any revision of the service's family is registered."""
     definition = definition_with_images(aws, plan.task_definition, plan.images, plan.tags)
-    return OneOff(cluster_name(config.project, environment), plan.service, definition,
+    return OneOff(_cluster(service, config, environment), plan.service, definition,
                   app_container(definition, plan.service), service.get("networkConfiguration"), _launch(service))
 
 
