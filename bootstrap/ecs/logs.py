@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from bootstrap.aws import call, pages
 
 LOGS_MISSING = ("ResourceNotFoundException",)  # no such group or stream (yet): nothing to read
-STREAM_NAMES_LIMIT = 100  # FilterLogEvents: logStreamNames "Minimum number of 1 item. Maximum number of 100 items."
 OVERLAP_MS = 30_000  # re-read this far back on each poll: events reach CloudWatch out of order (ingestion delay)
 
 
@@ -95,24 +94,18 @@ class LogReader:
     def _events(self, source, start):
         logs = self.aws.client("logs", source.region)
         doing = f"reading log group {source.group}"
-        requests = []
-        if self.task_ids is None:
-            requests.append({"logStreamNamePrefix": source.stream_prefix})
+        wanted = None if self.task_ids is None else {source.stream(task) for task in self.task_ids}
+        if wanted is not None and len(wanted) == 1:
+            # One task (`run`): its stream by name. Not there yet is ResourceNotFoundException: nothing to read yet.
+            request = {"logStreamNames": sorted(wanted)}
         else:
-            names = [source.stream(task) for task in self.task_ids]
-            requests += [{"logStreamNames": names[at:at + STREAM_NAMES_LIMIT]}
-                         for at in range(0, len(names), STREAM_NAMES_LIMIT)]
-        events = []
-        for request in requests:
-            if request.get("logStreamNames") == []:
-                continue
-            found = pages(logs, "filter_log_events", "events", doing, missing=LOGS_MISSING,
-                          logGroupName=source.group, startTime=start, **request) or []
-            # Keep only the streams asked for: an emulator may answer with the whole group.
-            wanted = set(request.get("logStreamNames") or ())
-            events += [event for event in found if event["logStreamName"].startswith(source.stream_prefix)
-                       and (not wanted or event["logStreamName"] in wanted)]
-        return events
+            # Several tasks by prefix, kept below: one stream named but missing would fail a by-name request whole.
+            request = {"logStreamNamePrefix": source.stream_prefix}
+        found = pages(logs, "filter_log_events", "events", doing, missing=LOGS_MISSING,
+                      logGroupName=source.group, startTime=start, **request) or []
+        # Only the streams asked for (an emulator may answer with the whole group).
+        return [event for event in found if event["logStreamName"].startswith(source.stream_prefix)
+                and (wanted is None or event["logStreamName"] in wanted)]
 
 
 def last_lines(aws, source, task, count=20):

@@ -174,12 +174,12 @@ def stop(aws, one_off, reason):
 
 
 def describe_task(aws, cluster, task_arn):
+    """The task's document; None while ECS does not list it yet (a task just started may be MISSING for a moment:
+    ECS's reads are eventually consistent)."""
     answer = call(aws.client("ecs").describe_tasks, cluster=cluster, tasks=[task_arn],
                   doing=f"following task {task_id(task_arn)}")
     tasks = answer.get("tasks") or []
-    if not tasks:
-        raise OperationFailed(f"task {task_id(task_arn)} is gone from {cluster}")
-    return tasks[0]
+    return tasks[0] if tasks else None
 
 
 def container_exit_code(task, container):
@@ -193,9 +193,13 @@ def wait(aws, one_off, timeout, on_log=None, poll_seconds=None):
     poll = poll_seconds if poll_seconds is not None else float(os.environ.get("ECSENV_POLL_SECONDS", "3"))
     reader = LogReader(aws, sources(one_off.definition), task_ids=[task_id(one_off.task_arn)])
     deadline = time.monotonic() + timeout
+    seen = False
     while True:
         task = describe_task(aws, one_off.cluster, one_off.task_arn)
-        stopped = task.get("lastStatus") == "STOPPED"
+        if task is None and seen:
+            raise OperationFailed(f"task {task_id(one_off.task_arn)} is gone from {one_off.cluster}")
+        seen = seen or task is not None
+        stopped = task is not None and task.get("lastStatus") == "STOPPED"
         for line in reader.poll():  # once more after STOPPED: the last lines may land after the task ended
             if on_log:
                 on_log(line)
