@@ -88,5 +88,5 @@ def crossed(aws, config, environment, target):
     with ThreadPoolExecutor(max_workers=8) as pool:
         bodies = list(pool.map(lambda entry: ledger.read_deploy_entry(aws, config.state.bucket, environment,
                                                                       entry["at"], entry["sha"]), after))
-    return [dict(body, sha=entry["sha"], at=entry["at"]) for entry, body in zip(after, bodies)
+    return [{"at": entry["at"], **body, "sha": entry["sha"]} for entry, body in zip(after, bodies)
             if body.get("pre_deploy")]

@@ -90,7 +90,7 @@ def test_a_rollback_across_a_pre_deploy_step_names_it_and_needs_yes(world, capsy
     code, out, err = run(capsys, "rollback", "staging")
     assert code == 2
     assert f"back to {SHA1[:12]} goes back across 1 release whose pre-deploy step ran" in err
-    assert f"{SHA2[:12]} (deployed" in err and "web: `bin/migrate --database main`" in err
+    assert f"{SHA2[:12]} (deployed 20" in err and "by arn:aws:" in err and "web: `bin/migrate --database main`" in err
     assert "pass --yes" in err
     assert world.running_definition("staging")["containerDefinitions"][0]["image"] == f"{REPO}:{SHA2}"
     code, out, err = run(capsys, "rollback", "staging", "--yes")
