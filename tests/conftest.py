@@ -41,22 +41,65 @@ def post(url, body=b""):
     urllib.request.urlopen(request, timeout=10).read()
 
 
-@pytest.fixture
-def aws_env(moto_endpoint, monkeypatch, tmp_path):
-    """Point boto3 (and child processes) at the emulator with dummy credentials and no real AWS config."""
-    post(f"{moto_endpoint}/moto-api/reset-auth", b"inf")
-    post(f"{moto_endpoint}/moto-api/reset")
+def point_at_emulator(endpoint, monkeypatch, tmp_path):
+    """boto3 (and child processes) at `endpoint` with dummy credentials and no real AWS config."""
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.delenv("AWS_REGION", raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+
+
+@pytest.fixture
+def aws_env(moto_endpoint, monkeypatch, tmp_path):
+    """Point boto3 (and child processes) at the emulator with dummy credentials and no real AWS config."""
+    post(f"{moto_endpoint}/moto-api/reset-auth", b"inf")
+    post(f"{moto_endpoint}/moto-api/reset")
+    point_at_emulator(moto_endpoint, monkeypatch, tmp_path)
     yield moto_endpoint
     post(f"{moto_endpoint}/moto-api/reset-auth", b"inf")
+
+
+# The strict layer (bootstrap/local/strict.py): moto behind a WSGI layer that answers as the real APIs document
+# where moto does not (10-service DescribeServices, ECS deployments IN_PROGRESS -> COMPLETED / FAILED + rollback,
+# PITR unavailable just after CreateTable, NoSuchBucket just after CreateBucket). Same process, same moto state as
+# moto_endpoint. Timings are short so a test waits well under a second for each behaviour.
+STRICT_TIMINGS = {"deployment_seconds": 0.3, "pitr_seconds": 0.2, "bucket_seconds": 0.2}
+
+
+@pytest.fixture(scope="session")
+def strict_endpoint(moto_endpoint):
+    """The strict layer's endpoint (use it instead of moto_endpoint; strict_env points boto3 at it)."""
+    from bootstrap.local.strict import StrictServer, Timings
+
+    server = StrictServer("127.0.0.1", 0, Timings(**STRICT_TIMINGS)).start()
+    yield server.endpoint
+    server.stop()
+
+
+def strict_api(endpoint, action, **params):
+    """Call one of the strict layer's admin endpoints (config, fail-next-deployment, throttle, deny, reset)."""
+    import json
+
+    request = urllib.request.Request(f"{endpoint}/strict-api/{action}", data=json.dumps(params).encode(),
+                                     method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.loads(answer.read())
+
+
+@pytest.fixture
+def strict_env(strict_endpoint, monkeypatch, tmp_path):
+    """aws_env, through the strict layer: moto reset, the layer reset to STRICT_TIMINGS, boto3 pointed at it."""
+    post(f"{strict_endpoint}/moto-api/reset-auth", b"inf")
+    post(f"{strict_endpoint}/moto-api/reset")
+    strict_api(strict_endpoint, "reset")
+    point_at_emulator(strict_endpoint, monkeypatch, tmp_path)
+    yield strict_endpoint
+    post(f"{strict_endpoint}/moto-api/reset-auth", b"inf")
 
 
 @pytest.fixture
