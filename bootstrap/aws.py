@@ -124,6 +124,30 @@ def call(method, *args, doing=None, missing=(), **kwargs):
         raise
 
 
+def call_until_ready(method, *args, not_ready, within, doing, sleep=None, **kwargs):
+    """`call`, retried with bounded exponential backoff while AWS answers one of the `not_ready` error codes: the
+    answers AWS documents as transient just after a create (NoSuchBucket while a new bucket propagates,
+    ContinuousBackupsUnavailableException while a new table's backups are being enabled). The Terraform AWS provider
+    retries the same answers. After `within` seconds the last answer is reported as `call` would.
+    (Throttling needs none of this: botocore's standard retry mode, RETRIES above, retries it with backoff.)"""
+    import random
+    import time
+
+    import botocore.exceptions
+
+    sleep = sleep or time.sleep
+    deadline = time.monotonic() + within
+    delay = 0.1
+    while True:
+        try:
+            return call(method, *args, **kwargs)
+        except botocore.exceptions.ClientError as exc:
+            if error_code(exc) not in not_ready or time.monotonic() + delay > deadline:
+                raise failed(doing, exc) from None
+        sleep(delay * (0.5 + random.random() / 2))  # jitter: parallel callers do not retry in step
+        delay = min(delay * 2, 5.0)
+
+
 def pages(client, operation, key, doing, missing=(), **kwargs):
     """Every item under `key` across the pages of a paginated operation (None when an error in `missing`)."""
     def collect():

@@ -13,7 +13,7 @@ def cmd_init(ctx):
     from bootstrap.project import checks, layout, render
     from bootstrap.project import config as config_rules
     from bootstrap.state_backend import adopt as adoption
-    from bootstrap.state_backend import backend
+    from bootstrap.state_backend import backend, kms
 
     project_dir = ctx.project_dir
     if not os.path.isdir(project_dir):
@@ -48,6 +48,11 @@ def cmd_init(ctx):
     answers = wiz.fill(wizard.settings_questions(previous, identity.account_id))
     config = config_rules.with_state_keys(config_rules.build_config(answers, identity),
                                           answer_rules.declared_keys(declared))
+    if config.state.kms_key_id:  # before anything is created: a missing key is bad input (exit 2)
+        key_arn = kms.resolve_key_arn(aws, config.state.kms_key_id)
+        if key_arn != config.state.kms_key_id:
+            print(f"KMS key {config.state.kms_key_id} is {key_arn}; ecsenv.yaml and the IAM policies name the key ARN.")
+        config.state.kms_key_id = key_arn
     adopt = args.adopt or (interactive and not args.plan and not os.path.exists(layout.adoption_file(project_dir))
                            and wiz.confirm("Also write environments/global_aws/state_backend.tf, so Terraform takes "
                                        "over the bucket and table (import blocks, prevent_destroy)?", default=True))
@@ -71,7 +76,8 @@ def cmd_init(ctx):
             return EXIT_OK
         ctx.start_changes()
         backend.converge(aws, desired, changes, on_step=lambda change: print(
-            f"  {change.operation.replace('_', '-')} ({change.resource}: {change.setting})"))
+            f"  {change.operation.replace('_', '-')} ({change.resource}: {change.setting})"),
+            on_note=lambda note: print(f"  note: {note}"))
         print(f"Done: {display.summary_line(changes).replace('to create', 'created').replace('to change', 'changed')}")
     else:
         print("Converged: the state bucket and lock table are already as specified; nothing was changed.")

@@ -326,6 +326,10 @@ def build_parser():
                                             "background until stopped; its endpoint is kept in .ecsenv/local.json. "
                                             "Use it with `ecsenv --local COMMAND`.")
     local.add_argument("action", choices=("start", "stop", "status"))
+    local.add_argument("--lenient", action="store_true",
+                       help="start: plain moto, without the strict layer that answers as AWS documents where moto "
+                            "does not (ECS rollouts that take time and can fail, PITR and new buckets not ready at "
+                            "once, DescribeServices' 10-service limit)")
     return parser
 
 

@@ -1,5 +1,10 @@
 """The embedded local AWS emulator: a moto server on 127.0.0.1 that outlives the command that started it.
 
+By default moto is served behind the strict layer (bootstrap/local/strict.py), which answers as the AWS APIs document
+where moto is lenient: ECS rollouts take a few seconds (PRIMARY IN_PROGRESS, then COMPLETED), a new table's PITR and
+a new bucket's configuration are briefly unavailable, DescribeServices takes ten services. `lenient=True` (`ecsenv
+local start --lenient`) serves plain moto.
+
 Its endpoint is recorded in `.ecsenv/local.json` under the project directory; `ecsenv --local ...` reads it and points
 botocore (and terraform) at it with dummy credentials.
 """
@@ -62,7 +67,7 @@ def status(project_dir):
     return None
 
 
-def start(project_dir):
+def start(project_dir, lenient=False):
     """Start the emulator unless one already answers; return (state, started_now)."""
     running = status(project_dir)
     if running:
@@ -77,9 +82,10 @@ def start(project_dir):
     # moto runs no containers: it reports this many running tasks for each new service. Two covers the stack's
     # desired counts (1 in staging, 2 in production), so rollouts complete as they would on AWS.
     env = dict(os.environ, MOTO_ECS_SERVICE_RUNNING="2")
+    server = "moto.server" if lenient else "bootstrap.local.strict"  # the same -H/-p options
     with open(os.path.join(project_dir, STATE_DIR, LOG_FILE), "ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            [sys.executable, "-m", server, "-H", "127.0.0.1", "-p", str(port)],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
             start_new_session=True,  # not killed with the terminal session or the command that started it
         )
@@ -89,7 +95,7 @@ def start(project_dir):
             process.kill()
             raise OperationFailed(f"the local emulator did not start; see {os.path.join(STATE_DIR, LOG_FILE)}")
         time.sleep(0.1)
-    state = {"pid": process.pid, "port": port, "endpoint": endpoint}
+    state = {"pid": process.pid, "port": port, "endpoint": endpoint, "strict": not lenient}
     with open(state_path(project_dir), "w", encoding="utf-8") as handle:
         json.dump(state, handle)
     return state, True

@@ -12,7 +12,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from bootstrap.aws import call, failed, http_status, partition
+from bootstrap.aws import call, call_until_ready, error_code, failed, http_status, partition
 from bootstrap.errors import OperationFailed, UserError
 
 TLS_SID = "DenyInsecureTransport"
@@ -22,6 +22,16 @@ NONCURRENT_DAYS = 90  # old state versions (and every .tflock version) are kept 
 MULTIPART_DAYS = 7
 PUBLIC_ACCESS_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 LOCK_KEY = "LockID"  # the hash key Terraform's S3 backend writes lock items under
+# How long a just-created bucket or table may answer "not there yet" before we give up. The Terraform AWS provider
+# retries NoSuchBucket on a new bucket for two minutes; S3 documents that bucket configuration changes take time to
+# propagate (https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html#ConsistencyModel). PITR answers
+# ContinuousBackupsUnavailableException while a new table's backups are being enabled
+# (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateContinuousBackups.html).
+NEW_BUCKET_SETTLE_SECONDS = 120
+PITR_SETTLE_SECONDS = 300
+# CreateBucket with Tags needs s3:TagResource besides s3:CreateBucket
+# (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html); a caller without it gets AccessDenied.
+ACCESS_DENIED = ("AccessDenied", "AccessDeniedException")
 
 
 # ---------------------------------------------------------------- desired state
@@ -97,6 +107,7 @@ class TableState:
     deletion_protection: bool
     pitr: bool
     tags: dict = field(default_factory=dict)
+    sse_kms_key_arn: str | None = None  # SSEDescription.KMSMasterKeyArn: the key the table is encrypted with
 
 
 @dataclass
@@ -199,7 +210,8 @@ def _read_table(aws, desired, pool):
         key_schema=[(key["AttributeName"], key["KeyType"]) for key in table["KeySchema"]],
         attribute_types={attr["AttributeName"]: attr["AttributeType"] for attr in table["AttributeDefinitions"]},
         billing_mode=(table.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED"),
-        sse_enabled=(table.get("SSEDescription") or {}).get("Status") in ("ENABLED", "ENABLING"),
+        sse_enabled=(table.get("SSEDescription") or {}).get("Status") in ("ENABLED", "ENABLING", "UPDATING"),
+        sse_kms_key_arn=(table.get("SSEDescription") or {}).get("KMSMasterKeyArn"),
         deletion_protection=bool(table.get("DeletionProtectionEnabled")),
         pitr=pitr.get("PointInTimeRecoveryStatus") == "ENABLED",
         tags={tag["Key"]: tag["Value"] for tag in tags.result().get("Tags") or []},
@@ -351,8 +363,9 @@ def _plan_table(desired, state):
 
     add("billing", state.billing_mode == "PAY_PER_REQUEST", state.billing_mode, "PAY_PER_REQUEST",
         "update_table", TableName=name, BillingMode="PAY_PER_REQUEST")
-    add("encryption", state.sse_enabled, "SSE with KMS" if state.sse_enabled else "AWS owned key only",
-        "SSE with KMS", "update_table", TableName=name, SSESpecification=sse)
+    add("encryption", _table_encryption_matches(desired.kms_key_id, state),
+        _describe_table_encryption(state.sse_enabled, state.sse_kms_key_arn),
+        _describe_table_encryption(True, desired.kms_key_id), "update_table", TableName=name, SSESpecification=sse)
     add("deletion protection", state.deletion_protection, "on" if state.deletion_protection else "off", "on",
         "update_table", TableName=name, DeletionProtectionEnabled=True)
     add("point-in-time recovery", state.pitr, "on" if state.pitr else "off", "on", "update_continuous_backups",
@@ -361,6 +374,22 @@ def _plan_table(desired, state):
     add("tags", not missing, _describe_tags(state.tags), _describe_tags(dict(state.tags, **missing)),
         "tag_resource", ResourceArn=state.arn, Tags=_tag_list(missing.items()))
     return changes
+
+
+def _table_encryption_matches(kms_key_id, state):
+    """SSE with KMS on, and with our key when we name one: a table encrypted with another key is not ours to keep.
+    (ecsenv init resolves the configured key to its ARN first, so ARNs compare; an unresolved alias cannot.)"""
+    if not state.sse_enabled:
+        return False
+    if kms_key_id and ":key/" in kms_key_id:
+        return state.sse_kms_key_arn == kms_key_id
+    return True
+
+
+def _describe_table_encryption(enabled, key_arn):
+    if not enabled:
+        return "AWS owned key only"
+    return f"SSE with KMS key {key_arn}" if key_arn else "SSE with KMS"
 
 
 def _tag_list(pairs):
@@ -455,9 +484,10 @@ def _describe_tags(tags):
 # ---------------------------------------------------------------- apply
 
 
-def apply_changes(aws, changes, on_step=None):
+def apply_changes(aws, changes, on_step=None, on_note=None):
     """Make one call per pending change that owns a call. The bucket's and the table's steps run side by side
-    (they are independent); each resource's own steps run in plan order. Returns the number of calls made."""
+    (they are independent); each resource's own steps run in plan order. Returns the number of calls made.
+    on_note(text) hears of anything done differently from the plan (an untagged CreateBucket, say)."""
     groups = {}
     for change in changes:
         if change.pending and change.operation:
@@ -465,7 +495,7 @@ def apply_changes(aws, changes, on_step=None):
     if not groups:
         return 0
     with ThreadPoolExecutor(max_workers=len(groups)) as pool:
-        futures = [pool.submit(_apply_in_order, aws, group, on_step) for group in groups.values()]
+        futures = [pool.submit(_apply_in_order, aws, group, on_step, on_note) for group in groups.values()]
         outcomes = [(future.exception(), future) for future in futures]
     for error, _ in outcomes:
         if error:
@@ -473,16 +503,50 @@ def apply_changes(aws, changes, on_step=None):
     return sum(future.result() for _, future in outcomes)
 
 
-def _apply_in_order(aws, changes, on_step):
+def _apply_in_order(aws, changes, on_step, on_note):
+    created_bucket = False
     for change in changes:
         if on_step:
             on_step(change)
         client = aws.client(change.service)
         doing = f"{change.operation.replace('_', ' ')} on {change.resource}"
-        response = call(getattr(client, change.operation), **change.params, doing=doing)
+        method = getattr(client, change.operation)
+        if change.operation == "create_bucket":
+            _create_bucket(method, change.params, doing, on_note)
+            created_bucket = True
+            continue
+        not_ready, within = (), 0
+        if created_bucket and change.service == "s3":
+            not_ready, within = ("NoSuchBucket",), NEW_BUCKET_SETTLE_SECONDS
+        elif change.operation == "update_continuous_backups":
+            not_ready, within = ("ContinuousBackupsUnavailableException",), PITR_SETTLE_SECONDS
+        response = call_until_ready(method, **change.params, not_ready=not_ready, within=within, doing=doing)
         if change.service == "dynamodb" and change.operation in ("create_table", "update_table"):
             call(_wait_until_active, client, change.params["TableName"], response, doing=doing)
     return len(changes)
+
+
+def _create_bucket(method, params, doing, on_note):
+    """CreateBucket, with its tags when the caller may tag (s3:TagResource); refused for that, untagged: the plan's
+    PutBucketTagging that follows a tagged create puts the same tags (s3:PutBucketTagging)."""
+    tags = (params.get("CreateBucketConfiguration") or {}).get("Tags")
+    if not tags:
+        return call(method, **params, doing=doing)
+    import botocore.exceptions
+
+    try:
+        return call(method, **params)
+    except botocore.exceptions.ClientError as exc:
+        if error_code(exc) not in ACCESS_DENIED:
+            raise failed(doing, exc) from None
+    untagged = dict(params, CreateBucketConfiguration={
+        key: value for key, value in params["CreateBucketConfiguration"].items() if key != "Tags"})
+    if not untagged["CreateBucketConfiguration"]:
+        del untagged["CreateBucketConfiguration"]
+    if on_note:
+        on_note(f"CreateBucket with tags was refused (AccessDenied: the caller lacks s3:TagResource); created "
+                f"{params['Bucket']} untagged, its tags follow with PutBucketTagging")
+    return call(method, **untagged, doing=doing)
 
 
 def _wait_until_active(ddb, name, response):
@@ -494,13 +558,13 @@ def _wait_until_active(ddb, name, response):
     waiter.wait(TableName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 300})
 
 
-def converge(aws, desired, changes, on_step=None):
+def converge(aws, desired, changes, on_step=None, on_note=None):
     """Apply the plan, then read back. What AWS did not keep from a create call (an API or emulator that ignores
     tags on CreateBucket, say) gets one more pass of its own calls; anything still different after that fails."""
-    apply_changes(aws, changes, on_step)
+    apply_changes(aws, changes, on_step, on_note)
     left = [change for change in plan_backend(desired, read_backend(aws, desired)) if change.pending]
     if left:
-        apply_changes(aws, left, on_step)
+        apply_changes(aws, left, on_step, on_note)
         left = [change for change in plan_backend(desired, read_backend(aws, desired))
                 if change.pending]
     if left:

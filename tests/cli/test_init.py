@@ -257,12 +257,49 @@ def test_lockfile_mode_creates_no_table(boto, project_dir, capsys, api_calls):
 
 
 def test_kms_encryption_uses_the_key_with_a_bucket_key(boto, project_dir, capsys):
-    key_id = boto.kms.create_key()["KeyMetadata"]["KeyId"]
-    code, out, err = init_yes(capsys, project_dir, ANSWERS.replace("kms_key_id: null", f"kms_key_id: {key_id}"))
+    key = boto.kms.create_key()["KeyMetadata"]
+    code, out, err = init_yes(capsys, project_dir, ANSWERS.replace("kms_key_id: null", f"kms_key_id: {key['KeyId']}"))
     assert code == 0, err
     rule = boto.s3.get_bucket_encryption(Bucket=BUCKET)["ServerSideEncryptionConfiguration"]["Rules"][0]
-    assert rule["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_id}
+    # the key id is resolved to its ARN first (kms:DescribeKey), so IAM policies can name it
+    assert rule["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key["Arn"]}
     assert rule["BucketKeyEnabled"] is True
+
+
+def test_a_kms_alias_is_resolved_to_its_key_arn_everywhere(boto, project_dir, capsys):
+    key = boto.kms.create_key()["KeyMetadata"]
+    boto.kms.create_alias(AliasName="alias/kmscheck-state", TargetKeyId=key["KeyId"])
+    code, out, err = init_yes(capsys, project_dir,
+                              ANSWERS.replace("kms_key_id: null", "kms_key_id: alias/kmscheck-state"))
+    assert code == 0, err
+    assert f"KMS key alias/kmscheck-state is {key['Arn']}" in out
+    assert yaml.safe_load((project_dir / "ecsenv.yaml").read_text())["state"]["kms_key_id"] == key["Arn"]
+    tfvars = (project_dir / "environments" / "global_aws" / "ecsenv.auto.tfvars").read_text()
+    assert f'state_kms_key_arn = "{key["Arn"]}"' in tfvars and "alias/" not in tfvars
+    table = boto.dynamodb.describe_table(TableName=TABLE)["Table"]
+    assert table["SSEDescription"]["KMSMasterKeyArn"] == key["Arn"]
+
+
+def test_a_kms_key_that_does_not_exist_is_bad_input_before_any_write(boto, project_dir, capsys, api_calls):
+    missing_key = ANSWERS.replace("kms_key_id: null", "kms_key_id: alias/kmscheck-nope")
+    code, out, err = init_yes(capsys, project_dir, missing_key)
+    assert code == 2 and "alias/kmscheck-nope" in err and "does not exist" in err
+    assert api_calls.writes == []
+    assert not (project_dir / "ecsenv.yaml").exists()
+
+
+def test_a_lock_table_encrypted_with_another_key_is_a_pending_change(boto, project_dir, capsys):
+    ours, theirs = (boto.kms.create_key()["KeyMetadata"] for _ in range(2))
+    boto.dynamodb.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST", DeletionProtectionEnabled=True,
+                               AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}],
+                               KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],
+                               SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": theirs["Arn"]})
+    answers = write_answers(project_dir, ANSWERS.replace("kms_key_id: null", f"kms_key_id: {ours['Arn']}"))
+    # --plan: moto's UpdateTable ignores SSESpecification, so the change itself cannot be applied on the emulator
+    code, out, err = run(capsys, "init", "--answers", answers, "--yes", "--plan")
+    assert code == 3, err
+    line = next(line for line in out.splitlines() if "encryption" in line and theirs["Arn"] in line)
+    assert ours["Arn"] in line  # SSE on is not enough: the table's key is compared with ours
 
 
 def test_config_of_another_account_is_refused(boto, project_dir, capsys, api_calls):

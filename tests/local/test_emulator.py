@@ -68,3 +68,30 @@ def test_local_command_without_a_running_emulator_says_how_to_start_it(local_pro
 def test_stop_without_an_emulator_is_harmless(local_project):
     result = ecsenv(local_project, "local", "stop")
     assert result.returncode == 0 and "No local AWS emulator was running" in result.stdout
+
+
+def strict_config(endpoint):
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{endpoint}/strict-api/config", timeout=5) as answer:
+            return json.loads(answer.read())
+    except urllib.error.HTTPError:
+        return None  # plain moto has no such path
+
+
+def test_local_start_serves_the_strict_layer_unless_lenient(local_project):
+    started = ecsenv(local_project, "local", "start")
+    assert started.returncode == 0, started.stderr
+    assert "strict" in started.stdout and "--lenient" in started.stdout
+    record = json.loads((local_project / ".ecsenv" / "local.json").read_text())
+    assert record["strict"] is True
+    assert strict_config(record["endpoint"])["deployment_seconds"] > 0  # the recorded endpoint is the layer's
+    assert ecsenv(local_project, "local", "stop").returncode == 0
+
+    lenient = ecsenv(local_project, "local", "start", "--lenient")
+    assert lenient.returncode == 0, lenient.stderr
+    assert "lenient: plain moto" in lenient.stdout
+    record = json.loads((local_project / ".ecsenv" / "local.json").read_text())
+    assert record["strict"] is False and strict_config(record["endpoint"]) is None

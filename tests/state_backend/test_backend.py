@@ -146,3 +146,15 @@ def test_a_policy_with_one_statement_written_as_an_object_is_merged():
     change = changes["TLS-only policy"]
     assert change.action == "change" and "(1 other statement kept)" in change.after
     assert json.loads(change.params["Policy"])["Statement"] == [others, DESIRED.tls_statement()]
+
+
+def test_the_lock_table_key_is_compared_not_only_sse_on():
+    ours = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    theirs = "arn:aws:kms:eu-west-1:123456789012:key/99999999-8888-7777-6666-555555555555"
+    desired = DesiredBackend("123456789012", "eu-west-1", "acme-state", "acme-lock", ours, (("project", "acme"),))
+    stale = by_setting(backend._plan_table(desired, hardened_table(sse_kms_key_arn=theirs)), "lock table")
+    assert stale["encryption"].action == "change"
+    assert stale["encryption"].params["SSESpecification"] == {"Enabled": True, "SSEType": "KMS",
+                                                              "KMSMasterKeyId": ours}
+    same = by_setting(backend._plan_table(desired, hardened_table(sse_kms_key_arn=ours)), "lock table")
+    assert not same["encryption"].pending
