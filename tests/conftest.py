@@ -239,3 +239,10 @@ def terraform(aws_env, tmp_path):
     """Real terraform against the emulator (backends and roots without providers): terraform(root, *args)."""
     return terraform_runner({"AWS_ENDPOINT_URL_S3": aws_env, "AWS_ENDPOINT_URL_DYNAMODB": aws_env,
                              "AWS_ENDPOINT_URL_STS": aws_env, "AWS_REGION": "us-east-1"}, tmp_path=tmp_path)
+
+
+@pytest.fixture
+def strict_terraform(strict_env, tmp_path):
+    """`terraform`, through the strict layer."""
+    return terraform_runner({"AWS_ENDPOINT_URL_S3": strict_env, "AWS_ENDPOINT_URL_DYNAMODB": strict_env,
+                             "AWS_ENDPOINT_URL_STS": strict_env, "AWS_REGION": "us-east-1"}, tmp_path=tmp_path)

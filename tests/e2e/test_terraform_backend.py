@@ -57,14 +57,16 @@ def test_terraform_keeps_state_in_the_bootstrapped_backend_with_both_locks(terra
 
 
 def test_lockfile_only_backend_with_a_kms_key(terraform, boto, project_dir, capsys):
-    key_id = boto.kms.create_key()["KeyMetadata"]["KeyId"]
+    key = boto.kms.create_key()["KeyMetadata"]
+    key_id = key["KeyId"]
     answers = ("project: acme\nregion: us-east-1\nenvironments: [staging]\nlocking: lockfile\n"
                f"bucket: {BUCKET}\nkms_key_id: {key_id}\n")
     assert main(["init", "--answers", write_answers(project_dir, answers), "--yes"]) == 0, capsys.readouterr().err
     boto.s3.delete_bucket_policy(Bucket=BUCKET)  # see the first test: the emulator ignores the TLS condition
     root = project_dir / "environments" / "staging"
     backend = (root / "backend.s3.tfbackend").read_text()
-    assert f'kms_key_id     = "{key_id}"' in backend and "dynamodb_table" not in backend
+    # init resolved the key id to its ARN (kms:DescribeKey): the backend config names the key ARN
+    assert f'kms_key_id     = "{key["Arn"]}"' in backend and "dynamodb_table" not in backend
     (root / "main.tf").write_text('terraform {\n  backend "s3" {}\n}\n\nresource "terraform_data" "marker" {\n'
                                   '  input = "kms"\n}\n')
     terraform(root, "init", "-input=false", "-backend-config=backend.s3.tfbackend",
@@ -72,3 +74,22 @@ def test_lockfile_only_backend_with_a_kms_key(terraform, boto, project_dir, caps
     terraform(root, "apply", "-input=false", "-auto-approve")
     head = boto.s3.head_object(Bucket=BUCKET, Key=KEY)
     assert head["ServerSideEncryption"] == "aws:kms" and key_id in head["SSEKMSKeyId"]
+
+
+def test_terraform_state_goes_through_the_strict_layer(strict_terraform, strict_env, project_dir, capsys):
+    """Terraform's S3 backend (state PutObject, the lockfile's conditional PutObject, DynamoDB locks) through the
+    strict layer, right after `ecsenv init` created the bucket and table there."""
+    import boto3
+
+    answers = ("project: acme\nregion: us-east-1\nenvironments: [staging]\nlocking: both\n"
+               f"bucket: {BUCKET}\nlock_table: {TABLE}\n")
+    assert main(["init", "--answers", write_answers(project_dir, answers), "--yes"]) == 0, capsys.readouterr().err
+    s3 = boto3.client("s3", endpoint_url=strict_env, region_name="us-east-1")
+    s3.delete_bucket_policy(Bucket=BUCKET)  # see the first test: the emulator ignores the TLS condition
+    root = project_dir / "environments" / "staging"
+    (root / "main.tf").write_text('terraform {\n  backend "s3" {}\n}\n\nresource "terraform_data" "marker" {\n'
+                                  '  input = "strict"\n}\n')
+    strict_terraform(root, "init", "-input=false", "-backend-config=backend.s3.tfbackend",
+                     "-backend-config=use_path_style=true")
+    strict_terraform(root, "apply", "-input=false", "-auto-approve")
+    assert b'"strict"' in s3.get_object(Bucket=BUCKET, Key=KEY)["Body"].read()
