@@ -200,7 +200,8 @@ def mirror_or_skip(required=True):
     mirror = os.environ.get("ECSENV_TF_PROVIDER_MIRROR")
     if mirror or not required:
         return mirror
-    reason = "ECSENV_TF_PROVIDER_MIRROR is not set (the offline mirror holding the hashicorp/aws provider)"
+    reason = ("ECSENV_TF_PROVIDER_MIRROR is not set (the offline mirror holding the hashicorp/aws provider; "
+              "`make test` finds it as `make demo` does, with scripts/provider-mirror.sh)")
     if os.environ.get("ECSENV_REQUIRE_TERRAFORM"):
         pytest.fail(f"{reason}, but ECSENV_REQUIRE_TERRAFORM is set (CI must run the terraform tests)")
     print(f"SKIP: {reason}")
@@ -221,8 +222,14 @@ def terraform_runner(env, mirror_required=False, tmp_path=None):
     mirror; asserts the exit code, showing terraform's output when it differs."""
     binary = terraform_or_skip()
     mirror = mirror_or_skip(required=mirror_required)
-    env = dict(os.environ, TF_IN_AUTOMATION="1", NO_COLOR="1", **env,
-               TF_CLI_CONFIG_FILE=mirror_cli_config(str(tmp_path), mirror or os.path.join(str(tmp_path), "none")))
+    if mirror:
+        cli_config = mirror_cli_config(str(tmp_path), mirror)
+    else:
+        # Roots using only terraform's built-ins install nothing: an empty CLI config (never a mirror folder that
+        # does not exist) keeps the user's own config out of the tests.
+        cli_config = os.path.join(str(tmp_path), "empty.rc")
+        open(cli_config, "w", encoding="utf-8").close()
+    env = dict(os.environ, TF_IN_AUTOMATION="1", NO_COLOR="1", **env, TF_CLI_CONFIG_FILE=cli_config)
 
     def run(root, *args, expect=0):
         result = subprocess.run([binary, f"-chdir={root}", *args], env=env, capture_output=True, text=True,
@@ -234,15 +241,25 @@ def terraform_runner(env, mirror_required=False, tmp_path=None):
     return run
 
 
+def _emulator_terraform_env(endpoint):
+    return {"AWS_ENDPOINT_URL_S3": endpoint, "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_ENDPOINT_URL_STS": endpoint,
+            "AWS_REGION": "us-east-1"}
+
+
 @pytest.fixture
 def terraform(aws_env, tmp_path):
     """Real terraform against the emulator (backends and roots without providers): terraform(root, *args)."""
-    return terraform_runner({"AWS_ENDPOINT_URL_S3": aws_env, "AWS_ENDPOINT_URL_DYNAMODB": aws_env,
-                             "AWS_ENDPOINT_URL_STS": aws_env, "AWS_REGION": "us-east-1"}, tmp_path=tmp_path)
+    return terraform_runner(_emulator_terraform_env(aws_env), tmp_path=tmp_path)
+
+
+@pytest.fixture
+def provider_terraform(aws_env, tmp_path):
+    """`terraform` for roots that need the hashicorp/aws provider: from the offline mirror, or the test skips (with
+    the reason printed; CI fails instead)."""
+    return terraform_runner(_emulator_terraform_env(aws_env), mirror_required=True, tmp_path=tmp_path)
 
 
 @pytest.fixture
 def strict_terraform(strict_env, tmp_path):
     """`terraform`, through the strict layer."""
-    return terraform_runner({"AWS_ENDPOINT_URL_S3": strict_env, "AWS_ENDPOINT_URL_DYNAMODB": strict_env,
-                             "AWS_ENDPOINT_URL_STS": strict_env, "AWS_REGION": "us-east-1"}, tmp_path=tmp_path)
+    return terraform_runner(_emulator_terraform_env(strict_env), tmp_path=tmp_path)

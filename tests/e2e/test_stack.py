@@ -126,7 +126,8 @@ def _resources(module):
         yield from _resources(child)
 
 
-def test_staging_applies_on_the_emulator_and_plans_clean(terraform, boto, tmp_path):
+def test_staging_applies_on_the_emulator_and_plans_clean(provider_terraform, boto, tmp_path):
+    terraform = provider_terraform  # the stack needs the hashicorp/aws provider
     root = copy_stack(tmp_path, "staging")
     override = (STACK / "emulator_override.tf").read_text().replace("MOTO_ENDPOINT", os.environ["AWS_ENDPOINT_URL"])
     (root / "zz_emulator_override.tf").write_text(override)
