@@ -5,7 +5,8 @@ A WSGI middleware around moto's own server application, served in the same proce
 streaming and chunked bodies included) except where one of these rules applies:
 
 - ECS DescribeServices with more than 10 services: InvalidParameterException "service names can have at most 10
-  items." ("You may specify up to 10 services to describe in a single operation.")
+  items." ("You may specify up to 10 services to describe in a single operation."). botocore's ECS model lists both
+  InvalidParameterException and ClientException for the operation; AWS answers this case with the former.
   https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeServices.html
 - ECS deployments: CreateService/UpdateService with a new task definition (or forceNewDeployment) start a PRIMARY
   deployment IN_PROGRESS, the previous one stays ACTIVE; after `deployment_seconds` the PRIMARY is COMPLETED and the
