@@ -13,7 +13,11 @@ def cmd_init(ctx):
     from bootstrap.project import checks, layout, render
     from bootstrap.project import config as config_rules
     from bootstrap.state_backend import adopt as adoption
-    from bootstrap.state_backend import backend, kms
+    from bootstrap.state_backend import kms
+    from bootstrap.state_backend.actual import read_backend
+    from bootstrap.state_backend.apply import converge
+    from bootstrap.state_backend.desired import DesiredBackend
+    from bootstrap.state_backend.plan import plan_backend
 
     project_dir = ctx.project_dir
     if not os.path.isdir(project_dir):
@@ -57,8 +61,8 @@ def cmd_init(ctx):
                            and wiz.confirm("Also write environments/global_aws/state_backend.tf, so Terraform takes "
                                        "over the bucket and table (import blocks, prevent_destroy)?", default=True))
     files = adoption.generated_files(config, project_dir, adopt)
-    desired = backend.DesiredBackend.from_state_config(config.state, tls_only=not ctx.args.local)
-    changes = backend.plan_backend(desired, backend.read_backend(aws, desired))
+    desired = DesiredBackend.from_state_config(config.state, tls_only=not ctx.args.local)
+    changes = plan_backend(desired, read_backend(aws, desired))
     print(display.format_plan(changes, identity, config.state.region, color=display.use_color()))
     print(display.format_files(files, planned=True))
     pending = [change for change in changes if change.pending]
@@ -75,7 +79,7 @@ def cmd_init(ctx):
             print("Stopped; nothing was changed.")
             return EXIT_OK
         ctx.start_changes()
-        backend.converge(aws, desired, changes, on_step=lambda change: print(
+        converge(aws, desired, changes, on_step=lambda change: print(
             f"  {change.operation.replace('_', '-')} ({change.resource}: {change.setting})"),
             on_note=lambda note: print(f"  note: {note}"))
         print(f"Done: {display.summary_line(changes).replace('to create', 'created').replace('to change', 'changed')}")

@@ -2,7 +2,7 @@
 
 `ecsenv init` has to create the state bucket (and lock table) before Terraform can keep state anywhere. Afterwards
 the `global_aws` root adopts them: adoption_file() renders Terraform resources that match exactly what the
-bootstrap set (backend.DesiredBackend is the one source of both), with an `import {}` block for each (Terraform
+bootstrap set (desired.DesiredBackend is the one source of both), with an `import {}` block for each (Terraform
 >= 1.5), so the first apply imports them, adds/changes/destroys nothing, and the next plan is empty.
 
 Pure: no AWS call. Values are written as HCL literals through hcl_string()/hcl_value(), already laid out the way
@@ -15,7 +15,7 @@ import re
 from bootstrap.aws import partition
 from bootstrap.project.hcl import hcl_string
 from bootstrap.project.render import render_template
-from bootstrap.state_backend.backend import (
+from bootstrap.state_backend.desired import (
     LOCK_KEY,
     MULTIPART_DAYS,
     MULTIPART_RULE_ID,

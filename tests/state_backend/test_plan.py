@@ -5,8 +5,9 @@ import json
 import pytest
 
 from bootstrap.errors import UserError
-from bootstrap.state_backend import backend
-from bootstrap.state_backend.backend import ActualBackend, BucketState, DesiredBackend, TableState
+from bootstrap.state_backend import plan as backend
+from bootstrap.state_backend.actual import ActualBackend, BucketState, TableState
+from bootstrap.state_backend.desired import PUBLIC_ACCESS_FLAGS, DesiredBackend
 
 DESIRED = DesiredBackend(account_id="123456789012", region="eu-west-1", bucket="acme-state", table="acme-lock",
                          kms_key_id=None, tags=(("project", "acme"),))
@@ -16,7 +17,7 @@ def hardened_bucket(**overrides):
     state = BucketState(
         region="eu-west-1", versioning="Enabled",
         encryption_rule={"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}},
-        public_access_block={flag: True for flag in backend.PUBLIC_ACCESS_FLAGS},
+        public_access_block={flag: True for flag in PUBLIC_ACCESS_FLAGS},
         ownership="BucketOwnerEnforced",
         policy={"Version": "2012-10-17", "Statement": [DESIRED.tls_statement()]},
         lifecycle_rules=DESIRED.lifecycle_rules(), tags={"project": "acme"})
