@@ -1,14 +1,16 @@
-"""The project config `ecsenv.yaml`: the model, loading with line-precise validation, and saving."""
+"""The project config `ecsenv.yaml`: the model, loading with line-precise validation, saving, and adding or removing
+an environment as an edit of the file's text (bootstrap/project/yamledit.py) that keeps its comments."""
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 
 import yaml
 
-from bootstrap.errors import UserError
+from bootstrap.errors import OperationFailed, UserError
 from bootstrap.project import validation
 from bootstrap.project.layout import CONFIG_FILE, GLOBAL_ENVIRONMENT  # noqa: F401 - re-exported for callers
-from bootstrap.project.yamldoc import check_keys, load_mapping, write_atomically
+from bootstrap.project.yamldoc import QuotingDumper, check_keys, load_mapping, write_atomically
 
 HEADER = ("# ecsenv project config, written by `ecsenv init`. Commit it: it holds no secrets.\n"
           "# Edit by hand or re-run `ecsenv init`; `ecsenv init --plan` shows what the account lacks.\n")
@@ -79,14 +81,7 @@ class ProjectConfig:
         state["tags"] = dict(self.state.tags)
         if self.state.global_state_key:
             state["global_state_key"] = self.state.global_state_key
-        environments = {}
-        for name, env in self.environments.items():
-            entry = {"account_id": env.account_id, "region": env.region}
-            if env.promotes_from:
-                entry["promotes_from"] = env.promotes_from
-            if env.state_key:
-                entry["state_key"] = env.state_key
-            environments[name] = entry
+        environments = {name: environment_entry(env) for name, env in self.environments.items()}
         document = {"project": self.project}
         if self.trunk:
             document["trunk"] = self.trunk
@@ -102,8 +97,8 @@ ENV_KEYS = {"account_id", "region", "promotes_from", "state_key"}
 SERVICE_KEYS = {"pre_deploy"}
 
 
-def load_config(path=CONFIG_FILE):
-    doc = load_mapping(path)
+def load_config(path=CONFIG_FILE, text=None):
+    doc = load_mapping(path, text)
     data = doc.data
     check_keys(doc, data, {"project", "trunk", "state", "environments", "services"})
     for required in ("project", "state"):
@@ -233,17 +228,56 @@ def _check(doc, key_path, problem):
         raise doc.error(key_path, problem)
 
 
-class _QuotingDumper(yaml.SafeDumper):
-    """Quotes all-digit strings: account ids like 012345678901 would be numbers to a YAML 1.2 reader."""
-
-
-_QuotingDumper.add_representer(str, lambda dumper, value: dumper.represent_scalar(
-    "tag:yaml.org,2002:str", value, style="'" if value.isdigit() else None))
-
-
 def save_config(config, path=CONFIG_FILE):
-    text = HEADER + yaml.dump(config.to_dict(), Dumper=_QuotingDumper, sort_keys=False, default_flow_style=False)
+    text = HEADER + yaml.dump(config.to_dict(), Dumper=QuotingDumper, sort_keys=False, default_flow_style=False)
     write_atomically(path, text)
+
+
+def environment_entry(env):
+    """An environment's settings as ecsenv.yaml writes them."""
+    entry = {"account_id": env.account_id, "region": env.region}
+    if env.promotes_from:
+        entry["promotes_from"] = env.promotes_from
+    if env.state_key:
+        entry["state_key"] = env.state_key
+    return entry
+
+
+def add_environment(path, config, name, env):
+    """(the config with environment `name` added as the last one, ecsenv.yaml's new text): a round-trip edit of the
+    file's text (comments and layout stay), already checked with the loader. The caller writes it
+    (yamldoc.write_atomically) once everything else is ready."""
+    from bootstrap.project import yamledit
+
+    updated = dataclasses.replace(config, environments={**config.environments, name: env})
+    return updated, edited_text(path, lambda text: yamledit.add_environment(text, name, environment_entry(env)),
+                                updated)
+
+
+def remove_environment(path, config, name):
+    """(the config without environment `name`, ecsenv.yaml's new text with its lines taken out), as above."""
+    from bootstrap.project import yamledit
+
+    updated = dataclasses.replace(config, environments={key: env for key, env in config.environments.items()
+                                                        if key != name})
+    return updated, edited_text(path, lambda text: yamledit.remove_environment(text, name), updated)
+
+
+def edited_text(path, edit, expected):
+    """ecsenv.yaml's text after `edit` (text -> text), provided the normal loader reads it back as `expected`: an
+    edit that would change anything else, or leave an invalid file, is refused."""
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    new_text = edit(text)
+    try:
+        loaded = load_config(path, text=new_text)
+    except UserError as exc:
+        raise OperationFailed(f"editing {path} would leave it invalid ({exc}); nothing was written: make the "
+                              "change by hand") from None
+    if loaded.to_dict() != expected.to_dict():
+        raise OperationFailed(f"editing {path} would not give the intended settings; nothing was written: make the "
+                              "change by hand")
+    return new_text
 
 
 def check_same_account(previous, identity, config_path):

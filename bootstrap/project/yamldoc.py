@@ -30,14 +30,17 @@ class YamlDoc:
         return UserError(f"{self.path}:{self.line(*key_path)}: {message}")
 
 
-def load_mapping(path):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: cannot be read ({exc})") from None
+def load_mapping(path, text=None):
+    """The mapping in `path` (or in `text`, named `path` in errors: a file's new text, checked before it is
+    written)."""
+    if text is None:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except FileNotFoundError:
+            raise UserError(f"{path}: no such file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"{path}: cannot be read ({exc})") from None
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -57,6 +60,19 @@ def load_mapping(path):
     lines = {}
     _record_key_lines(node, (), lines)
     return YamlDoc(path, data, lines)
+
+
+def compose(text):
+    """The document's node tree (with positions), for edits that keep the text around them."""
+    return yaml.compose(text, Loader=_Loader)
+
+
+class QuotingDumper(yaml.SafeDumper):
+    """Quotes all-digit strings: account ids like 012345678901 would be numbers to a YAML 1.2 reader."""
+
+
+QuotingDumper.add_representer(str, lambda dumper, value: dumper.represent_scalar(
+    "tag:yaml.org,2002:str", value, style="'" if value.isdigit() else None))
 
 
 def _record_key_lines(node, prefix, lines):
