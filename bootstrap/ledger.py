@@ -109,6 +109,20 @@ def record_deploy(aws, bucket, environment, entry):
          ContentType="application/json", doing=f"recording the deploy of {entry['sha'][:12]} to {environment}")
 
 
+def environment_records(aws, bucket, environment):
+    """{prefix or key: how many objects} of what the ledger holds for one environment (apply records, deploy
+    history, its deploy lock), listed for `env remove` to say what it keeps."""
+    s3 = aws.client("s3")
+    found = {}
+    for prefix in (f"{APPLIED_PREFIX}/{environment}/", f"{DEPLOYED_PREFIX}/{environment}/",
+                   f"{LOCK_PREFIX}/{environment}.json"):
+        contents = pages(s3, "list_objects_v2", "Contents", f"listing the records of {environment} in bucket {bucket}",
+                         Bucket=bucket, Prefix=prefix)
+        if contents:
+            found[prefix] = len(contents)
+    return found
+
+
 # ---------------------------------------------------------------- the deploy lock
 
 

@@ -43,6 +43,19 @@ class Context:
             raise UserError(f"{name!r} is not an environment (known: {', '.join(known)})")
         return name
 
+    def command(self, text):
+        """`ecsenv <text>` as the user would run it next: with this run's --local, --profile and -C DIR."""
+        import shlex
+
+        parts = ["ecsenv"]
+        if self.args.local:
+            parts.append("--local")
+        if self.args.profile:
+            parts += ["--profile", shlex.quote(self.args.profile)]
+        if os.path.normpath(self.project_dir) != ".":
+            parts += ["-C", shlex.quote(self.project_dir)]
+        return " ".join([*parts, text])
+
     # ------------------------------------------------------------ where AWS is
 
     def _emulator(self):

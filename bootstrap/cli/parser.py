@@ -133,20 +133,41 @@ def build_parser():
     render.add_argument("--force", action="store_true", help="replace files changed by hand")
     render.add_argument("--check", action="store_true", help="write nothing; exit 3 if any file would change")
 
-    env = _command(commands, "env", help="add and list environments",
+    env = _command(commands, "env", help="add, remove and list environments",
                    description="Environments are directories under environments/, each one Terraform root with its "
                                "own state.")
     env_commands = env.add_subparsers(dest="env_command", metavar="ACTION", required=True)
     add = _command(
         env_commands, "add", help="scaffold environments/NAME, render its backend config, add it to ecsenv.yaml",
+        conflict_handler="resolve",  # its --region is the new environment's, not the AWS connection's
         description="Copy the Terraform root of --from (default: the environment it promotes from, else the first "
-                    "one with Terraform files) into environments/NAME, adjusting and marking what named the source; "
-                    "or start from a template when there is none. Then render its backend config and add it to "
-                    "ecsenv.yaml. Nothing is written if anything is wrong.")
+                    "one with Terraform files) into environments/NAME, with its provider lock file. Every value that "
+                    "named the source is rewritten for NAME and marked `# ecsenv: review:` (its name in strings and "
+                    "comments: hostnames, bucket names, state keys; its region and account when they differ), and "
+                    "its VPC network moves to one no other environment's overlaps. Without a source root, start "
+                    "from a template. Then render its backend config and add it to ecsenv.yaml (an edit that keeps "
+                    "the file's comments). Nothing is written if anything is wrong.",
+        epilog="example: ecsenv env add qa --promotes-from staging --region eu-west-1; then `ecsenv plan qa`.")
     add.add_argument("name", help="lowercase letters, digits and hyphens")
     add.add_argument("--from", dest="source", metavar="ENV", help="environment to copy")
+    add.add_argument("--region", default=argparse.SUPPRESS, metavar="REGION",
+                     help="the new environment's AWS region (default: the state bucket's region)")
     add.add_argument("--account", metavar="ID", help="AWS account id (default: the state account)")
     add.add_argument("--promotes-from", metavar="ENV", help="environment whose applied SHA this one must follow")
+    remove = _command(
+        env_commands, "remove", help="destroy an environment's resources and take it out of the project",
+        description="Refused while another environment promotes from NAME, and for global_aws. Shows what "
+                    "`terraform destroy` would remove (a destroy plan of environments/NAME), then, once confirmed, "
+                    "destroys it, removes NAME from ecsenv.yaml (an edit that keeps the file's comments) and "
+                    "deletes environments/NAME. The state bucket, the lock table and every object in them are kept: "
+                    "NAME's state object (all its versions, the last one before the destroy included) and its "
+                    "records under ecsenv/.",
+        epilog="Confirm by typing NAME at the prompt; without a terminal, pass --yes --confirm NAME. "
+               "exit codes: 0 removed, 1 terraform or AWS failed (the environment stays in ecsenv.yaml), "
+               "2 refused or not confirmed (nothing changed), 130 interrupted.")
+    remove.add_argument("name")
+    remove.add_argument("-y", "--yes", action="store_true", help="do not ask (needs --confirm NAME)")
+    remove.add_argument("--confirm", metavar="NAME", help="the environment's name again, to confirm the destroy")
     listing = _command(env_commands, "list", help="environments with their region, account and state key")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     policy = _command(

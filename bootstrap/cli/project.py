@@ -1,9 +1,10 @@
-"""Commands on the project's files: `render`, `env add|list|policy`, `check`."""
+"""Commands on the project's files: `render`, `env add|remove|list|policy`, `check`."""
 
 import os
 import sys
 
-from bootstrap.errors import EXIT_OK, EXIT_PENDING
+from bootstrap.cli.context import echo_to
+from bootstrap.errors import EXIT_OK, EXIT_PENDING, UserError
 
 
 def cmd_render(ctx):
@@ -21,31 +22,103 @@ def cmd_render(ctx):
 
 
 def cmd_env(ctx):
-    return {"add": cmd_env_add, "list": cmd_env_list, "policy": cmd_env_policy}[ctx.args.env_command](ctx)
+    return {"add": cmd_env_add, "remove": cmd_env_remove, "list": cmd_env_list,
+            "policy": cmd_env_policy}[ctx.args.env_command](ctx)
 
 
 def cmd_env_add(ctx):
-    import dataclasses
-
     from bootstrap.cli import display
     from bootstrap.project import environments, render
-    from bootstrap.project.config import save_config
+    from bootstrap.project.config import add_environment
+    from bootstrap.project.yamldoc import write_atomically
 
-    config, config_path = ctx.config, ctx.config_path
-    environments.check_new_environment(config, ctx.project_dir, ctx.args.name, ctx.args.source, ctx.args.promotes_from)
-    env = environments.new_environment(config, ctx.args.region, ctx.args.account, ctx.args.promotes_from)
-    source = ctx.args.source or environments.default_source(config, ctx.project_dir, ctx.args.promotes_from)
-    scaffold, copied_from = environments.scaffold(config, ctx.project_dir, ctx.args.name, env, source)
-    updated = dataclasses.replace(config, environments={**config.environments, ctx.args.name: env})
-    files = [render.plan_file(path, text) for path, text in scaffold.items()]
+    config, args = ctx.config, ctx.args
+    environments.check_new_environment(config, ctx.project_dir, args.name, args.source, args.promotes_from)
+    env = environments.new_environment(config, args.region, args.account, args.promotes_from)
+    source = args.source or environments.default_source(config, ctx.project_dir, args.promotes_from)
+    scaffold = environments.scaffold(config, ctx.project_dir, args.name, env, source)
+    updated, config_text = add_environment(ctx.config_path, config, args.name, env)  # checked, not yet written
+    files = [render.plan_file(path, text) for path, text in scaffold.files.items()]
     files += render.plan_generated_files(updated, ctx.project_dir)
     written = render.write_planned(files, force=False)  # conflicts are refused before anything is written
-    save_config(updated, config_path)
+    write_atomically(ctx.config_path, config_text)
     print(display.format_files(written))
-    origin = f"a copy of environments/{copied_from}" if copied_from else "the starter template"
-    print(f"Added environment {ctx.args.name!r} to {os.path.normpath(config_path)} ({origin}).")
-    print(f"Next: review the lines marked `ecsenv: review` in environments/{ctx.args.name}/, then plan it with "
-          f"`terraform -chdir=environments/{ctx.args.name} init -backend-config=backend.s3.tfbackend`.")
+    config_name = os.path.normpath(ctx.config_path)
+    if scaffold.source is None:
+        print(f"Added environment {args.name!r} to {config_name} (the starter template: add its module calls).")
+    else:
+        network = (f"; its VPC network is {scaffold.network[1]} ({scaffold.source}'s is {scaffold.network[0]})"
+                   if scaffold.network else "")
+        print(f"Added environment {args.name!r} to {config_name}: a copy of environments/{scaffold.source}"
+              f"{network}.")
+        if scaffold.reviewed:
+            print(f"{scaffold.reviewed} place{'s are' if scaffold.reviewed != 1 else ' is'} marked "
+                  f"`ecsenv: review` in environments/{args.name}/, each saying what it was for {scaffold.source}. "
+                  f"Everything else is {scaffold.source}'s value: check sizes, counts and domains.")
+    print(f"Next: `{ctx.command(f'plan {args.name}')}`.")
+    return EXIT_OK
+
+
+def cmd_env_remove(ctx):
+    from bootstrap import ledger
+    from bootstrap.lifecycle import removal
+    from bootstrap.project import render
+    from bootstrap.project.config import remove_environment, state_key
+    from bootstrap.project.layout import GLOBAL_ENVIRONMENT
+
+    config, args, name = ctx.config, ctx.args, ctx.args.name
+    removal.check_removable(config, name)
+    updated, config_text = remove_environment(ctx.config_path, config, name)  # checked now, written at the end
+    interactive = sys.stdin.isatty() and not args.yes
+    if args.confirm is not None and args.confirm != name:
+        raise UserError(f"--confirm {args.confirm!r} does not match the environment {name!r}; nothing was changed")
+    if not interactive and args.confirm is None:
+        raise UserError(f"removing {name} destroys its resources: confirm with `--yes --confirm {name}` (no terminal "
+                        "to ask on); nothing was changed")
+    aws = ctx.state_aws()
+    plan = removal.plan_destroy(ctx.project_dir, config, name, aws, ctx.terraform(), echo=echo_to(sys.stdout))
+    if plan.plan_file is None:
+        print(f"\n{name} has no Terraform root and no resources in its state: nothing to destroy.")
+    else:
+        print(f"\nDestroying {name} would remove {plan.summary.destroy} resource"
+              f"{'s' if plan.summary.destroy != 1 else ''}" + (":" if plan.summary.resources else "."))
+        for address, _action in plan.summary.resources:
+            print(f"  - {address}")
+    if interactive and args.confirm is None:
+        typed = input(f"Type {name} to destroy it and remove it from the project: ").strip()
+        if typed != name:
+            raise UserError(f"not confirmed ({typed!r} is not {name!r}); nothing was changed")
+    before = removal.current_state_version(aws, config, name)
+    ctx.start_changes()
+    removal.destroy(ctx.terraform(), plan, echo=echo_to(sys.stdout))
+    versions = removal.state_versions(aws, config, name)
+    records = ledger.environment_records(aws, config.state.bucket, name)
+    removed = removal.forget(ctx.project_dir, ctx.config_path, config_text, name)
+    generated = render.plan_generated_files(updated, ctx.project_dir)
+    conflicts = [planned for planned in generated if planned.status in (render.EDITED, render.FOREIGN)]
+    rendered = render.write_planned([planned for planned in generated if planned not in conflicts])
+
+    bucket = config.state.bucket
+    print(f"\nRemoved {name}: {'destroyed its resources, ' if plan.plan_file else ''}took it out of "
+          f"{os.path.normpath(ctx.config_path)}" + "".join(f", deleted {os.path.relpath(path, ctx.project_dir)}/"
+                                                         for path in removed) + ".")
+    if versions:
+        print(f"Kept s3://{bucket}/{state_key(name)}: {len(versions)} version{'s' if len(versions) != 1 else ''}"
+              + (f"; the state as it was before the destroy is version {before}." if before else "."))
+    for prefix, count in records.items():
+        print(f"Kept s3://{bucket}/{prefix}: {count} record{'s' if count != 1 else ''}.")
+    kept_table = f" and the lock table {config.state.lock_table}" if config.state.uses_table else ""
+    print(f"The state bucket {bucket}{kept_table} are unchanged: nothing in them was deleted.")
+    for planned in rendered:
+        print(f"Updated {os.path.relpath(planned.path, ctx.project_dir)} (rendered from ecsenv.yaml).")
+    if conflicts:
+        print(f"Not updated (changed by hand): {', '.join(planned.path for planned in conflicts)}: "
+              f"`{ctx.command('render --force')}` replaces them.")
+    mentions = removal.mentions(ctx.project_dir, GLOBAL_ENVIRONMENT, name)
+    if mentions:
+        print(f"environments/{GLOBAL_ENVIRONMENT} still names {name} ({', '.join(mentions)}): take it out there, "
+              f"then `{ctx.command(f'plan {GLOBAL_ENVIRONMENT}')}`.")
+    print("Next: commit the removal (ecsenv.yaml and the deleted directory).")
     return EXIT_OK
 
 

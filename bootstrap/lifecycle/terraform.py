@@ -84,9 +84,10 @@ class Terraform:
             args += [f"-backend-config={option}" for option in self.backend_options]
         self._checked(root, *args, echo=echo, what="init")
 
-    def plan(self, root, plan_file, echo=None, refresh_only=False):
-        """(has changes: exit 2 of -detailed-exitcode, the captured output)."""
-        args = ["plan", "-input=false", "-detailed-exitcode", f"-out={plan_file}"]
+    def plan(self, root, plan_file, echo=None, refresh_only=False, extra=()):
+        """(has changes: exit 2 of -detailed-exitcode, the captured output). extra: more plan options
+        (`-destroy`)."""
+        args = ["plan", "-input=false", "-detailed-exitcode", f"-out={plan_file}", *extra]
         if refresh_only:
             args.append("-refresh-only")
         code, output = self.run(root, *args, echo=echo)

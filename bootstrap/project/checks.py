@@ -7,6 +7,8 @@ Checks, each a list of `Finding`s (file:line: message):
 - inconsistent-arguments: an environment whose `deployment` module call passes a different set of argument names
   than the majority of environments (with no majority, e.g. two environments that differ, each one is reported,
   compared with the others: only a person knows which side is right);
+- missing-deployment: an environment root (not global_aws) with Terraform files but no `deployment` module call: an
+  emptied root, whose next apply destroys the environment (retire one with `ecsenv env remove` instead);
 - backend-config (only with a config): an environment's `backend.s3.tfbackend` missing or with settings other than
   ecsenv.yaml implies (compared setting by setting, comments and layout ignored), or an environment root that declares
   no `backend "s3"`.
@@ -29,6 +31,7 @@ MISSING_ARGUMENT = "missing-argument"
 UNKNOWN_ARGUMENT = "unknown-argument"
 MISSING_MODULE = "missing-module"
 INCONSISTENT_ARGUMENTS = "inconsistent-arguments"
+MISSING_DEPLOYMENT = "missing-deployment"
 BACKEND_CONFIG = "backend-config"
 
 DEPLOYMENT_MODULE = "deployment"
@@ -50,6 +53,7 @@ def run_checks(project_dir, config=None):
     """Every finding, sorted by file and line. `config` (a ProjectConfig) enables the backend config comparison."""
     project = _Project(project_dir)
     findings = project.module_call_findings() + project.deployment_findings(config)
+    findings += project.missing_deployment_findings()
     findings += project.backend_declaration_findings()
     if config is not None:
         findings += project.backend_file_findings(config) + project.inline_override_findings(config)
@@ -270,6 +274,21 @@ class _Project:
                 self.rel(call.path), call.line, INCONSISTENT_ARGUMENTS,
                 f'environment {name} passes different arguments to module "{DEPLOYMENT_MODULE}" than '
                 f"{', '.join(compared)} ({details})"))
+        return findings
+
+    def missing_deployment_findings(self):
+        findings = []
+        for name, directory in self.environment_dirs():
+            files = self.tf_files(directory)
+            if name == GLOBAL_ENVIRONMENT or not files:
+                continue
+            if any(block.label == DEPLOYMENT_MODULE for block in self.directory_blocks(directory, "module")):
+                continue
+            main = os.path.join(directory, "main.tf")
+            findings.append(Finding(
+                self.rel(main if main in files else files[0]), 1, MISSING_DEPLOYMENT,
+                f'environment {name} has no module "{DEPLOYMENT_MODULE}" call: applying it destroys what the '
+                f"environment had. To retire it, `ecsenv env remove {name}`; otherwise restore the call"))
         return findings
 
     def backend_file_findings(self, config):

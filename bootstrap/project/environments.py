@@ -4,20 +4,19 @@ the source environment; writing is the caller's."""
 
 import glob
 import os
-import re
+from dataclasses import dataclass
 
 from bootstrap.errors import UserError
-from bootstrap.project import validation
+from bootstrap.project import layout, networks, validation
 from bootstrap.project.config import GLOBAL_ENVIRONMENT, EnvironmentConfig, state_key
 from bootstrap.project.render import render_template
+from bootstrap.project.retarget import Retarget
 
 COPIED_PATTERNS = ("*.tf", "*.tfvars")
-HEREDOC_START = re.compile(r"<<-?\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
+GENERATED = (layout.GENERATED_TFVARS,)  # rendered for the new environment from ecsenv.yaml, never copied
 
 
 def environment_dir(project_dir, name):
-    from bootstrap.project import layout
-
     return layout.environment_dir(project_dir, name)
 
 
@@ -53,59 +52,65 @@ def default_source(config, project_dir, promotes_from):
 
 
 def _terraform_files(directory):
-    return sorted(path for pattern in COPIED_PATTERNS for path in glob.glob(os.path.join(directory, pattern)))
+    return sorted(path for pattern in COPIED_PATTERNS for path in glob.glob(os.path.join(directory, pattern))
+                  if os.path.basename(path) not in GENERATED)
+
+
+@dataclass(frozen=True)
+class Scaffold:
+    files: dict  # {path: text} of the new root (its backend config and generated tfvars are rendered separately)
+    source: str | None  # the environment copied, or None for the starter template
+    reviewed: int = 0  # how many places are marked `ecsenv: review`
+    network: tuple | None = None  # (the source's VPC network, the new one) when the source declares one
 
 
 def scaffold(config, project_dir, name, env, source):
-    """({path: text} of the new environment's Terraform root, the environment it copies or None for the template).
-    Its backend config is rendered separately."""
+    """The new environment's Terraform root: a copy of `source`'s with every value naming it rewritten for `name`
+    (bootstrap/project/retarget.py), or the starter template when there is no source root."""
     target = environment_dir(project_dir, name)
     source_files = _terraform_files(environment_dir(project_dir, source)) if source else []
     if not source_files:
         text = render_template("environment/main.tf.j2", name=name, key=state_key(name), region=env.region,
                                account_id=env.account_id)
-        return {os.path.join(target, "main.tf"): text}, None
-    source_env = config.environments[source]
-    substitutions = [(source, name)]
-    if source_env.region != env.region:
-        substitutions.append((source_env.region, env.region))
-    if source_env.account_id != env.account_id:
-        substitutions.append((source_env.account_id, env.account_id))
-    files = {}
+        return Scaffold({os.path.join(target, "main.tf"): text}, None)
+    plan = retarget_plan(config, project_dir, name, env, source)
+    files, reviewed = {}, 0
     for path in source_files:
         with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-        header = (f"# Scaffolded by `ecsenv env add {name} --from {source}` from environments/{source}/"
-                  f"{os.path.basename(path)}.\n# Lines marked `ecsenv: review` named {source}; everything else is "
-                  f"{source}'s value: check sizes, counts and domains.\n")
-        files[os.path.join(target, os.path.basename(path))] = header + adapt(text, substitutions, name)
-    return files, source
+            text, changed = plan.rewrite(handle.read())
+        files[os.path.join(target, os.path.basename(path))] = text
+        reviewed += changed
+    lock_file = os.path.join(environment_dir(project_dir, source), layout.LOCK_FILE)
+    if os.path.isfile(lock_file):  # the same provider versions as the source, checksums and all
+        with open(lock_file, encoding="utf-8") as handle:
+            files[os.path.join(target, layout.LOCK_FILE)] = handle.read()
+    return Scaffold(files, source, reviewed, plan.network)
 
 
-def adapt(text, substitutions, name):
-    """Replace quoted source values ("staging" -> "qa") and put a marker line above each changed line.
-    Heredoc bodies are left exactly as they are: a marker there would become part of the string."""
-    out, heredoc_end = [], None
-    for line in text.splitlines(keepends=True):
-        if heredoc_end is not None:
-            out.append(line)
-            if line.strip() == heredoc_end:
-                heredoc_end = None
-            continue
-        changed = line
-        replaced = []
-        for old, new in substitutions:
-            if f'"{old}"' in changed:
-                changed = changed.replace(f'"{old}"', f'"{new}"')
-                replaced.append(f'"{old}"')
-        if replaced:
-            indent = line[: len(line) - len(line.lstrip())]
-            out.append(f"{indent}# ecsenv: review: was {', '.join(replaced)}, set for {name}\n")
-        out.append(changed)
-        match = HEREDOC_START.search(line.rstrip("\n"))
-        if match:
-            heredoc_end = match.group(1)
-    return "".join(out)
+def retarget_plan(config, project_dir, name, env, source):
+    """How `source`'s values become `name`'s: its name, region and account, and its VPC network moved to one that
+    overlaps no other root's."""
+    source_env = config.environments[source]
+    on_disk = [os.path.basename(path) for path in glob.glob(os.path.join(project_dir, layout.ENVIRONMENTS_DIR, "*"))
+               if os.path.isdir(path)]
+    others = tuple(dict.fromkeys(other for other in (GLOBAL_ENVIRONMENT, *config.environments, *on_disk)
+                                 if other != source))
+    network = None
+    source_networks = networks.root_networks(environment_dir(project_dir, source))
+    if source_networks:
+        used = [network for other in (source, *others)
+                for network in networks.root_networks(environment_dir(project_dir, other))]
+        free = networks.free_network(source_networks[0], used)
+        if free is None:
+            raise UserError(f"no /{source_networks[0].prefixlen} network is free beside {source_networks[0]} for "
+                            f"{name}'s VPC (in use: {', '.join(map(str, used))})")
+        network = (source_networks[0], free)
+    keep = tuple(text for text in (config.state.bucket, config.state.lock_table) if text)
+    return Retarget(
+        source=source, target=name, other_environments=others, keep=keep,
+        region=(source_env.region, env.region) if source_env.region != env.region else None,
+        account=(source_env.account_id, env.account_id) if source_env.account_id != env.account_id else None,
+        network=network)
 
 
 def listing(config):

@@ -14,6 +14,7 @@ MODULES_DIR = "modules"
 BACKEND_FILE = "backend.s3.tfbackend"
 GENERATED_TFVARS = "ecsenv.auto.tfvars"
 ADOPTION_FILE = "state_backend.tf"
+LOCK_FILE = ".terraform.lock.hcl"  # terraform's provider lock file, committed with each root
 STATE_DIR = ".ecsenv"
 
 

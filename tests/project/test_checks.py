@@ -274,3 +274,15 @@ def test_check_command_on_unparseable_hcl_exits_2_naming_file_and_line(project, 
     assert main(["check"]) == 2
     err = capsys.readouterr().err
     assert "environments/staging/main.tf:3" in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_emptied_environment_root_is_a_finding(project):
+    # FIELD-REPORT 4.10: a team retired an environment by deleting its module call; its next apply destroys it
+    write(project, {"environments/staging/main.tf": ROOT_HEAD + 'provider "aws" {}\n'})
+    findings = [f for f in run_checks(str(project), CONFIG) if f.kind == "missing-deployment"]
+    assert messages(findings) == [
+        'environments/staging/main.tf:1: environment staging has no module "deployment" call: applying it destroys '
+        "what the environment had. To retire it, `ecsenv env remove staging`; otherwise restore the call"]
+    write(project, {"environments/global_aws/main.tf": ROOT_HEAD})
+    assert [f.path for f in run_checks(str(project), CONFIG) if f.kind == "missing-deployment"] == [
+        "environments/staging/main.tf"], "global_aws has no deployment call by design"

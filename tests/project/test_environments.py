@@ -54,16 +54,21 @@ def test_env_add_copies_the_source_root_adjusting_and_marking_what_named_it(proj
     out = capsys.readouterr().out
     assert "environments/qa/main.tf" in out and "environments/qa/backend.s3.tfbackend" in out
     main_tf = (project_dir / "environments" / "qa" / "main.tf").read_text()
-    assert main_tf.startswith("# Scaffolded by `ecsenv env add qa --from staging`")
+    assert "--from" not in main_tf, "no header naming a flag the user may not have given (FIELD-REPORT 4.7)"
     assert 'environment = "qa"' in main_tf and 'region      = "eu-west-1"' in main_tf
     assert '  # ecsenv: review: was "staging", set for qa\n  environment = "qa"' in main_tf
-    assert 'welcome to "staging"' in main_tf, "heredoc bodies are copied verbatim"
+    # a heredoc body is text too: rewritten, with the marker above the line that opens it (never inside)
+    assert ('  # ecsenv: review: was "welcome to "staging"", set for qa\n  motd        = <<EOT\n'
+            'welcome to "qa"\n') in main_tf
     assert 'module "deployment"' in main_tf and "desired     = 2" in main_tf
+    assert [line for line in main_tf.splitlines() if "staging" in line and "ecsenv: review:" not in line] == []
     backend = (project_dir / "environments" / "qa" / "backend.s3.tfbackend").read_text()
     assert 'key            = "qa/terraform.tfstate"' in backend
     config = load_config(str(project_dir / "ecsenv.yaml"))
     assert list(config.environments) == ["staging", "production", "qa"]
     assert config.environments["qa"] == EnvironmentConfig(ACCOUNT, "eu-west-1", promotes_from="staging")
+    assert "Next: `ecsenv plan qa`." in out, "the next step is an ecsenv command that works (FIELD-REPORT 2.16)"
+    assert "terraform init" not in out
 
 
 def test_env_add_without_a_source_root_uses_the_starter_template(project_dir, capsys):
@@ -157,3 +162,61 @@ def test_kms_alias_is_matched_by_request_alias():
                                                "alias/state", {}), {"staging": EnvironmentConfig(ACCOUNT, "us-east-1")})
     kms = [s for s in state_access_policy(config, "staging")["Statement"] if s["Sid"].startswith("StateKms")][0]
     assert kms["Condition"] == {"ForAnyValue:StringEquals": {"kms:ResourceAliases": ["alias/state"]}}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["staging"], "production promotes from staging: set another promotes_from in ecsenv.yaml"),
+    (["global_aws"], "`env remove` does not remove it"),
+    (["nope"], "'nope' is not an environment"),
+    (["production"], "confirm with `--yes --confirm production` (no terminal to ask on)"),
+    (["production", "--yes"], "confirm with `--yes --confirm production`"),
+    (["production", "--yes", "--confirm", "staging"], "--confirm 'staging' does not match the environment"),
+])
+def test_env_remove_refusals_change_nothing(project_dir, capsys, args, message):
+    before = snapshot(project_dir)
+    assert main(["env", "remove", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert snapshot(project_dir) == before
+
+
+def test_env_add_moves_the_vpc_network_clear_of_every_root_and_copies_the_lock_file(project_dir, capsys):
+    # per-environment values in a tfvars file (the layout where every root's .tf files are the same)
+    staging = project_dir / "environments" / "staging"
+    (staging / "env.auto.tfvars").write_text(
+        'vpc_cidr = "10.10.0.0/16"\nservices = {\n  web = {\n    environment = { APP_ENV = "staging" }\n  }\n}\n')
+    (staging / "ecsenv.auto.tfvars").write_text('environment = "staging"\n')  # generated: never copied
+    (staging / ".terraform.lock.hcl").write_text('provider "registry.terraform.io/hashicorp/aws" {}\n')
+    production = project_dir / "environments" / "production"
+    production.mkdir(exist_ok=True)
+    (production / "main.tf").write_text('locals {\n  vpc_cidr = "10.20.0.0/16"\n}\n')  # HCL locals count too
+    (project_dir / "environments" / "global_aws" / "main.tf").write_text('module "vpc" {\n  cidr = "10.30.0.0/16"\n}\n')
+
+    assert main(["env", "add", "qa", "--promotes-from", "staging"]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    qa = project_dir / "environments" / "qa"
+    tfvars = (qa / "env.auto.tfvars").read_text()
+    assert '# ecsenv: review: was "10.10.0.0/16", set for qa\nvpc_cidr = "10.40.0.0/16"\n' in tfvars
+    assert 'environment = { APP_ENV = "qa" }' in tfvars
+    assert "its VPC network is 10.40.0.0/16 (staging's is 10.10.0.0/16)" in out
+    assert (qa / ".terraform.lock.hcl").read_text() == (staging / ".terraform.lock.hcl").read_text()
+    assert not (qa / "ecsenv.auto.tfvars").exists()
+
+
+def test_env_remove_asks_for_the_name_on_a_terminal(project_dir, capsys, boto, monkeypatch):
+    # staging has a root; production, which nothing promotes from, has none and no state: nothing to destroy
+    boto.s3.create_bucket(Bucket="acme-tfstate")
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    config_before = (project_dir / "ecsenv.yaml").read_text()
+    monkeypatch.setattr("builtins.input", lambda prompt: "staging")
+    assert main(["env", "remove", "production"]) == 2
+    assert "not confirmed ('staging' is not 'production'); nothing was changed" in capsys.readouterr().err
+    assert (project_dir / "ecsenv.yaml").read_text() == config_before
+
+    monkeypatch.setattr("builtins.input", lambda prompt: "production")
+    assert main(["env", "remove", "production"]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "production has no Terraform root and no resources in its state: nothing to destroy." in out
+    assert list(load_config(str(project_dir / "ecsenv.yaml")).environments) == ["staging"]
+    assert not (project_dir / "environments" / "production").exists()
+    assert "The state bucket acme-tfstate and the lock table acme-lock are unchanged" in out
