@@ -36,7 +36,7 @@ def cmd_env_add(ctx):
     environments.check_new_environment(config, ctx.project_dir, args.name, args.source, args.promotes_from)
     env = environments.new_environment(config, args.region, args.account, args.promotes_from)
     source = args.source or environments.default_source(config, ctx.project_dir, args.promotes_from)
-    scaffold = environments.scaffold(config, ctx.project_dir, args.name, env, source)
+    scaffold = environments.scaffold(config, ctx.project_dir, args.name, env, source, formatter=_formatter(ctx))
     updated, config_text = add_environment(ctx.config_path, config, args.name, env)  # checked, not yet written
     files = [render.plan_file(path, text) for path, text in scaffold.files.items()]
     files += render.plan_generated_files(updated, ctx.project_dir)
@@ -57,6 +57,14 @@ def cmd_env_add(ctx):
                   f"Everything else is {scaffold.source}'s value: check sizes, counts and domains.")
     print(f"Next: `{ctx.command(f'plan {args.name}')}`.")
     return EXIT_OK
+
+
+def _formatter(ctx):
+    """`terraform fmt` for the files `env add` writes, when terraform is installed (it is not needed to add one)."""
+    try:
+        return ctx.terraform(color=False).format_text
+    except UserError:
+        return None
 
 
 def cmd_env_remove(ctx):

@@ -103,6 +103,13 @@ class Terraform:
     def apply(self, root, plan_file, echo=None):
         self._checked(root, "apply", "-input=false", "-auto-approve", plan_file, echo=echo, what="apply")
 
+    def format_text(self, text):
+        """`text` (HCL) laid out by `terraform fmt`, or unchanged when terraform cannot parse it: written files stay
+        fmt-clean (a comment line put between aligned attributes ends their alignment run)."""
+        result = subprocess.run([self.binary, "fmt", "-no-color", "-"], input=text, capture_output=True, text=True,
+                                env=self.env)
+        return result.stdout if result.returncode == 0 and result.stdout else text
+
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 SUMMARY = re.compile(r"^Plan: (?:(\d+) to import, )?(\d+) to add, (\d+) to change, (\d+) to destroy\.", re.M)

@@ -64,9 +64,10 @@ class Scaffold:
     network: tuple | None = None  # (the source's VPC network, the new one) when the source declares one
 
 
-def scaffold(config, project_dir, name, env, source):
+def scaffold(config, project_dir, name, env, source, formatter=None):
     """The new environment's Terraform root: a copy of `source`'s with every value naming it rewritten for `name`
-    (bootstrap/project/retarget.py), or the starter template when there is no source root."""
+    (bootstrap/project/retarget.py), or the starter template when there is no source root. `formatter` (text ->
+    text, e.g. `terraform fmt`) lays out each file that changed."""
     target = environment_dir(project_dir, name)
     source_files = _terraform_files(environment_dir(project_dir, source)) if source else []
     if not source_files:
@@ -78,6 +79,8 @@ def scaffold(config, project_dir, name, env, source):
     for path in source_files:
         with open(path, encoding="utf-8") as handle:
             text, changed = plan.rewrite(handle.read())
+        if changed and formatter:
+            text = formatter(text)
         files[os.path.join(target, os.path.basename(path))] = text
         reviewed += changed
     lock_file = os.path.join(environment_dir(project_dir, source), layout.LOCK_FILE)

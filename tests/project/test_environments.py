@@ -1,6 +1,9 @@
 """`ecsenv env add|list|policy`: scaffolding, refusals that write nothing, the listing, least-privilege policies."""
 
 import json
+import re
+import shutil
+import subprocess
 
 import pytest
 
@@ -55,12 +58,14 @@ def test_env_add_copies_the_source_root_adjusting_and_marking_what_named_it(proj
     assert "environments/qa/main.tf" in out and "environments/qa/backend.s3.tfbackend" in out
     main_tf = (project_dir / "environments" / "qa" / "main.tf").read_text()
     assert "--from" not in main_tf, "no header naming a flag the user may not have given (FIELD-REPORT 4.7)"
-    assert 'environment = "qa"' in main_tf and 'region      = "eu-west-1"' in main_tf
     assert '  # ecsenv: review: was "staging", set for qa\n  environment = "qa"' in main_tf
+    assert re.search(r'# ecsenv: review: was "us-east-1", set for qa\n  region += "eu-west-1"', main_tf)
     # a heredoc body is text too: rewritten, with the marker above the line that opens it (never inside)
-    assert ('  # ecsenv: review: was "welcome to "staging"", set for qa\n  motd        = <<EOT\n'
-            'welcome to "qa"\n') in main_tf
-    assert 'module "deployment"' in main_tf and "desired     = 2" in main_tf
+    assert re.search(r'  # ecsenv: review: was "welcome to "staging"", set for qa\n  motd += <<EOT\nwelcome to "qa"\n',
+                     main_tf)
+    assert 'module "deployment"' in main_tf and re.search(r"desired += 2", main_tf)
+    if shutil.which("terraform"):  # laid out by `terraform fmt`: the marker lines split alignment runs
+        assert subprocess.run(["terraform", "fmt", "-check", str(project_dir / "environments" / "qa")]).returncode == 0
     assert [line for line in main_tf.splitlines() if "staging" in line and "ecsenv: review:" not in line] == []
     backend = (project_dir / "environments" / "qa" / "backend.s3.tfbackend").read_text()
     assert 'key            = "qa/terraform.tfstate"' in backend
