@@ -93,8 +93,11 @@ def cmd_env_remove(ctx):
         for address, _action in plan.summary.resources:
             print(f"  - {address}")
     if interactive and args.confirm is None:
-        typed = input(f"Type {name} to destroy it and remove it from the project: ").strip()
+        from bootstrap.cli import wizard
+
+        typed = wizard.ask_typed(f"Type {name} to destroy it and remove it from the project:")
         if typed != name:
+            removal.discard(plan)
             raise UserError(f"not confirmed ({typed!r} is not {name!r}); nothing was changed")
     before = removal.current_state_version(aws, config, name)
     ctx.start_changes()
@@ -115,8 +118,11 @@ def cmd_env_remove(ctx):
               + (f"; the state as it was before the destroy is version {before}." if before else "."))
     for prefix, count in records.items():
         print(f"Kept s3://{bucket}/{prefix}: {count} record{'s' if count != 1 else ''}.")
-    kept_table = f" and the lock table {config.state.lock_table}" if config.state.uses_table else ""
-    print(f"The state bucket {bucket}{kept_table} are unchanged: nothing in them was deleted.")
+    if config.state.uses_table:
+        print(f"The state bucket {bucket} and the lock table {config.state.lock_table} are unchanged: nothing in "
+              "them was deleted.")
+    else:
+        print(f"The state bucket {bucket} is unchanged: nothing in it was deleted.")
     for planned in rendered:
         print(f"Updated {os.path.relpath(planned.path, ctx.project_dir)} (rendered from ecsenv.yaml).")
     if conflicts:

@@ -140,6 +140,17 @@ def ask_with_questionary(question, default, answers):
     return question.parse(text)
 
 
+def ask_typed(message):
+    """Text typed at the terminal, e.g. an environment's name to confirm its destroy. Ctrl-C raises
+    KeyboardInterrupt (the CLI maps it to 130); Ctrl-D is an empty answer."""
+    import questionary
+
+    try:
+        return (questionary.text(message).unsafe_ask() or "").strip()
+    except EOFError:
+        return ""
+
+
 class Wizard:
     def __init__(self, given, interactive, assume_yes, prompt=ask_with_questionary):
         self.answers = dict(given)

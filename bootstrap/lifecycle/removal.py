@@ -75,8 +75,13 @@ def destroy(terraform, plan, echo=None):
     try:
         terraform.apply(plan.root, plan.plan_file, echo)
     finally:
-        if os.path.exists(plan.plan_file):
-            os.unlink(plan.plan_file)  # applied or not, a plan is used once
+        discard(plan)  # applied or not, a plan is used once
+
+
+def discard(plan):
+    """Delete the saved destroy plan (not confirmed, or used)."""
+    if plan.plan_file and os.path.exists(plan.plan_file):
+        os.unlink(plan.plan_file)
 
 
 def state_resources(aws, config, name):

@@ -117,6 +117,7 @@ def test_an_added_environment_is_applied_then_removed_keeping_its_state_versions
     code, out, err = run(capsys, "env", "remove", "osprey", "--yes", "--confirm", "osprey")
     assert code == 0, out + err
     assert "Destroying osprey would remove 2 resources:" in out and "aws_ssm_parameter.greeting" in out
+    assert f"The state bucket {BUCKET} is unchanged: nothing in it was deleted." in out
     assert parameters(boto) == [], "its resources are destroyed"
 
     key = "osprey/terraform.tfstate"

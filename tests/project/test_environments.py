@@ -213,12 +213,12 @@ def test_env_remove_asks_for_the_name_on_a_terminal(project_dir, capsys, boto, m
     boto.s3.create_bucket(Bucket="acme-tfstate")
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
     config_before = (project_dir / "ecsenv.yaml").read_text()
-    monkeypatch.setattr("builtins.input", lambda prompt: "staging")
+    monkeypatch.setattr("bootstrap.cli.wizard.ask_typed", lambda prompt: "staging")
     assert main(["env", "remove", "production"]) == 2
     assert "not confirmed ('staging' is not 'production'); nothing was changed" in capsys.readouterr().err
     assert (project_dir / "ecsenv.yaml").read_text() == config_before
 
-    monkeypatch.setattr("builtins.input", lambda prompt: "production")
+    monkeypatch.setattr("bootstrap.cli.wizard.ask_typed", lambda prompt: "production")
     assert main(["env", "remove", "production"]) == 0, capsys.readouterr().err
     out = capsys.readouterr().out
     assert "production has no Terraform root and no resources in its state: nothing to destroy." in out
