@@ -27,6 +27,8 @@ def cmd_env(ctx):
 
 
 def cmd_env_add(ctx):
+    import dataclasses
+
     from bootstrap.cli import display
     from bootstrap.project import environments, render
     from bootstrap.project.config import add_environment
@@ -37,6 +39,7 @@ def cmd_env_add(ctx):
     env = environments.new_environment(config, args.region, args.account, args.promotes_from)
     source = args.source or environments.default_source(config, ctx.project_dir, args.promotes_from)
     scaffold = environments.scaffold(config, ctx.project_dir, args.name, env, source, formatter=_formatter(ctx))
+    env = dataclasses.replace(env, state_key=scaffold.state_key)
     updated, config_text = add_environment(ctx.config_path, config, args.name, env)  # checked, not yet written
     files = [render.plan_file(path, text) for path, text in scaffold.files.items()]
     files += render.plan_generated_files(updated, ctx.project_dir)
@@ -71,7 +74,7 @@ def cmd_env_remove(ctx):
     from bootstrap import ledger
     from bootstrap.lifecycle import removal
     from bootstrap.project import render
-    from bootstrap.project.config import remove_environment, state_key
+    from bootstrap.project.config import remove_environment
     from bootstrap.project.layout import GLOBAL_ENVIRONMENT
 
     config, args, name = ctx.config, ctx.args, ctx.args.name
@@ -114,7 +117,7 @@ def cmd_env_remove(ctx):
           f"{os.path.normpath(ctx.config_path)}" + "".join(f", deleted {os.path.relpath(path, ctx.project_dir)}/"
                                                          for path in removed) + ".")
     if versions:
-        print(f"Kept s3://{bucket}/{state_key(name)}: {len(versions)} version{'s' if len(versions) != 1 else ''}"
+        print(f"Kept s3://{bucket}/{config.state_key(name)}: {len(versions)} version{'s' if len(versions) != 1 else ''}"
               + (f"; the state as it was before the destroy is version {before}." if before else "."))
     for prefix, count in records.items():
         print(f"Kept s3://{bucket}/{prefix}: {count} record{'s' if count != 1 else ''}.")

@@ -17,7 +17,7 @@ from bootstrap.aws import call, pages
 from bootstrap.errors import UserError
 from bootstrap.lifecycle.terraform import summarise, summarise_output
 from bootstrap.project import layout
-from bootstrap.project.config import GLOBAL_ENVIRONMENT, state_key
+from bootstrap.project.config import GLOBAL_ENVIRONMENT
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,8 @@ def plan_destroy(project_dir, config, name, aws, terraform, echo=None):
         held = state_resources(aws, config, name)
         if held:
             raise UserError(f"{root} has no Terraform files, but the state s3://{config.state.bucket}/"
-                            f"{state_key(name)} holds {held} resource{'s' if held != 1 else ''}: restore the root "
-                            "(e.g. from git) so they can be destroyed")
+                            f"{config.state_key(name)} holds {held} resource{'s' if held != 1 else ''}: restore the "
+                            "root (e.g. from git) so they can be destroyed")
         return DestroyPlan(name, root, None)
     if terraform.needs_init(root):
         terraform.init(root, echo)
@@ -86,7 +86,7 @@ def discard(plan):
 
 def state_resources(aws, config, name):
     """How many managed resources the environment's state object lists (0 when there is no state)."""
-    response = call(aws.client("s3").get_object, Bucket=config.state.bucket, Key=state_key(name),
+    response = call(aws.client("s3").get_object, Bucket=config.state.bucket, Key=config.state_key(name),
                     doing=f"reading the state of {name}", missing=("NoSuchKey", "404"))
     if response is None:
         return 0
@@ -100,7 +100,7 @@ def state_resources(aws, config, name):
 
 def current_state_version(aws, config, name):
     """The version id of the state object as it is now (None: no state, or a bucket without versioning)."""
-    head = call(aws.client("s3").head_object, Bucket=config.state.bucket, Key=state_key(name),
+    head = call(aws.client("s3").head_object, Bucket=config.state.bucket, Key=config.state_key(name),
                 doing=f"reading the state of {name}", missing=("NoSuchKey", "404"))
     version = (head or {}).get("VersionId")
     return version if version and version != "null" else None
@@ -108,7 +108,7 @@ def current_state_version(aws, config, name):
 
 def state_versions(aws, config, name):
     """Every version of the environment's state object, newest first."""
-    key = state_key(name)
+    key = config.state_key(name)
     versions = pages(aws.client("s3"), "list_object_versions", "Versions", f"listing the state versions of {name}",
                      Bucket=config.state.bucket, Prefix=key) or []
     found = [StateVersion(version["VersionId"], str(version["LastModified"]), bool(version.get("IsLatest")))

@@ -10,7 +10,7 @@ from bootstrap.errors import UserError
 from bootstrap.project import layout, networks, validation
 from bootstrap.project.config import GLOBAL_ENVIRONMENT, EnvironmentConfig, state_key
 from bootstrap.project.render import render_template
-from bootstrap.project.retarget import Retarget
+from bootstrap.project.retarget import Retarget, replace_string
 
 COPIED_PATTERNS = ("*.tf", "*.tfvars")
 GENERATED = (layout.GENERATED_TFVARS,)  # rendered for the new environment from ecsenv.yaml, never copied
@@ -62,6 +62,7 @@ class Scaffold:
     source: str | None  # the environment copied, or None for the starter template
     reviewed: int = 0  # how many places are marked `ecsenv: review`
     network: tuple | None = None  # (the source's VPC network, the new one) when the source declares one
+    state_key: str | None = None  # for ecsenv.yaml when not the default (the copy declares its own inline)
 
 
 def scaffold(config, project_dir, name, env, source, formatter=None):
@@ -75,19 +76,53 @@ def scaffold(config, project_dir, name, env, source, formatter=None):
                                account_id=env.account_id)
         return Scaffold({os.path.join(target, "main.tf"): text}, None)
     plan = retarget_plan(config, project_dir, name, env, source)
-    files, reviewed = {}, 0
+    texts, reviewed = {}, 0
     for path in source_files:
         with open(path, encoding="utf-8") as handle:
             text, changed = plan.rewrite(handle.read())
-        if changed and formatter:
-            text = formatter(text)
-        files[os.path.join(target, os.path.basename(path))] = text
+        texts[os.path.join(target, os.path.basename(path))] = (text, changed)
         reviewed += changed
+    key, texts = _own_state_key(config, name, source, plan, texts)
+    files = {path: formatter(text) if changed and formatter else text for path, (text, changed) in texts.items()}
     lock_file = os.path.join(environment_dir(project_dir, source), layout.LOCK_FILE)
     if os.path.isfile(lock_file):  # the same provider versions as the source, checksums and all
         with open(lock_file, encoding="utf-8") as handle:
             files[os.path.join(target, layout.LOCK_FILE)] = handle.read()
-    return Scaffold(files, source, reviewed, plan.network)
+    return Scaffold(files, source, reviewed, plan.network, key)
+
+
+def _own_state_key(config, name, source, plan, texts):
+    """(the new environment's state key for ecsenv.yaml, or None for the default; the texts). A key the copy
+    declares inline, or the source's configured key, is rewritten like every other value ("staging.tfstate" ->
+    "qa.tfstate"); one that would still be another environment's is replaced by the default key and marked, so the
+    copy can never plan against another environment's state."""
+    inline = [(path, found) for path, (text, _changed) in texts.items() if (found := _inline_key(text))]
+    configured = config.environments[source].state_key
+    key = inline[0][1] if inline else (plan.rewrite_value(configured) if configured else None)
+    taken = {config.state_key(other): other for other in (GLOBAL_ENVIRONMENT, *config.environments)}
+    if key in taken:
+        default = state_key(name)
+        note = f"was \"{key}\", {taken[key]}'s state: set to {name}'s own"
+        texts = {path: (replace_string(text, key, default, note), changed + (text.count(f'"{key}"') > 0))
+                 for path, (text, changed) in texts.items()}
+        key = default
+    return (None if key in (None, state_key(name)) else key), texts
+
+
+def _inline_key(text):
+    """The `key` a `backend "s3" {...}` block in this text sets, or None."""
+    import hcl2
+
+    try:
+        data = hcl2.loads(text)
+    except Exception:  # noqa: BLE001 - not parseable here: terraform will say so at plan time, with its own message
+        return None
+    backends = [entry for block in data.get("terraform") or [] if isinstance(block, dict)
+                for entry in block.get("backend") or [] if isinstance(entry, dict)]
+    for label, body in (item for entry in backends for item in entry.items()):
+        if str(label).strip('"') == "s3" and isinstance(body, dict) and isinstance(body.get("key"), str):
+            return body["key"].strip('"')
+    return None
 
 
 def retarget_plan(config, project_dir, name, env, source):

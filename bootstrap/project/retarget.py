@@ -109,6 +109,10 @@ class Retarget:
             out += unit_text
         return "".join(out), changed
 
+    def rewrite_value(self, value):
+        """One value (e.g. a state key from ecsenv.yaml) as it would be rewritten inside a string."""
+        return self._pattern().sub(self._replacement, value)
+
     def _derived(self, code):
         notes = []
         if self.region and _REGION_USE.search(code):
@@ -147,3 +151,20 @@ def _move_address(text, old_network, new_network):
     moved = new_network.network_address + (int(address) - int(old_network.network_address))
     return str(moved) + (f"/{match.group(2)}" if match.group(2) is not None else "")
 
+
+
+def replace_string(text, old, new, note):
+    """`text` with every string literal that is exactly `old` set to `new`, each such line marked with `note`."""
+    out = []
+    for unit in units(split_lines(text)):
+        changed = False
+        for line in unit:
+            for piece in line.pieces:
+                if piece.kind == STRING and piece.string_start and piece.literal == old:
+                    piece.text = new
+                    changed = True
+        if changed and unit[0].markable:
+            first = unit[0].text
+            out.append(f"{first[: len(first) - len(first.lstrip())]}# {MARKER} {note}\n")
+        out += [line.text for line in unit]
+    return "".join(out)

@@ -225,3 +225,23 @@ def test_env_remove_asks_for_the_name_on_a_terminal(project_dir, capsys, boto, m
     assert list(load_config(str(project_dir / "ecsenv.yaml")).environments) == ["staging"]
     assert not (project_dir / "environments" / "production").exists()
     assert "The state bucket acme-tfstate and the lock table acme-lock are unchanged" in out
+
+
+@pytest.mark.parametrize("inline_key, configured, copied_key, qa_key", [
+    ("staging.tfstate", "staging.tfstate", "qa.tfstate", "qa.tfstate"),  # derived from the name: rewritten
+    ("shared.tfstate", "shared.tfstate", "qa/terraform.tfstate", None),  # still staging's: qa gets its own
+])
+def test_env_add_never_points_the_copy_at_another_environment_s_state(project_dir, capsys, inline_key, configured,
+                                                                      copied_key, qa_key):
+    config_path = project_dir / "ecsenv.yaml"
+    config_path.write_text(config_path.read_text().replace(
+        "  staging:\n    account_id: '123456789012'\n    region: us-east-1\n",
+        f"  staging:\n    account_id: '123456789012'\n    region: us-east-1\n    state_key: {configured}\n"))
+    (project_dir / "environments" / "staging" / "main.tf").write_text(
+        f'terraform {{\n  backend "s3" {{\n    key = "{inline_key}"\n  }}\n}}\n')
+    assert main(["env", "add", "qa", "--from", "staging"]) == 0, capsys.readouterr().err
+    main_tf = (project_dir / "environments" / "qa" / "main.tf").read_text()
+    assert f'key = "{copied_key}"' in main_tf and "# ecsenv: review: was " in main_tf
+    assert load_config(str(config_path)).environments["qa"].state_key == qa_key
+    backend = (project_dir / "environments" / "qa" / "backend.s3.tfbackend").read_text()
+    assert f'"{copied_key}"' in backend
