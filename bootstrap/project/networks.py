@@ -3,7 +3,8 @@ environments' VPCs overlap (they could not be peered, nor share a VPN, later).
 
 A root's VPC network is a private IPv4 CIDR (RFC 1918) written as the value of a VPC-like setting, in HCL locals, a
 module call or a .tfvars file alike: a key naming both "vpc" and "cidr" (`vpc_cidr = "10.10.0.0/16"`), a bare `cidr`
-(the community VPC module's argument), or `cidr_block` inside a `resource "aws_vpc"` block."""
+(the community VPC module's argument), `cidr_block` inside a `resource "aws_vpc"` block, or the default of a VPC-like
+variable (`variable "vpc_cidr" { default = "10.10.0.0/16" }`)."""
 
 import glob
 import ipaddress
@@ -19,25 +20,33 @@ _KEY = re.compile(r'^\s*"?([A-Za-z0-9_-]+)"?\s*=')
 _VPC_KEY = re.compile(r"vpc.*cidr|cidr.*vpc", re.IGNORECASE)
 _CIDR = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}/\d{1,2}(?![\d.])")
 _AWS_VPC_BLOCK = re.compile(r'^\s*resource\s+"aws_vpc"')
+_VARIABLE_BLOCK = re.compile(r'^\s*variable\s+"([^"]+)"')
 
 
 def text_networks(text):
     """The VPC networks written in one file's text, in order."""
     networks = []
-    depth, vpc_depth = 0, None  # brace depth; the depth inside an open `resource "aws_vpc"` block
+    depth = 0
+    block, block_depth = None, None  # "vpc" inside `resource "aws_vpc"`, "variable" inside a VPC-like variable
     for line in split_lines(text):
         code = "".join(piece.text for piece in line.pieces if piece.kind == CODE)
         key = _KEY.match(line.text)
-        if key and (_VPC_KEY.search(key.group(1)) or key.group(1) == "cidr"
-                    or (key.group(1) == "cidr_block" and vpc_depth is not None and depth == vpc_depth)):
+        name = key.group(1) if key else None
+        inside = block_depth is not None and depth == block_depth
+        if name and (_VPC_KEY.search(name) or name == "cidr" or (inside and block == "vpc" and name == "cidr_block")
+                     or (inside and block == "variable" and name == "default")):
             for piece in line.pieces:
                 if piece.kind == STRING:
                     networks += [network for network in map(_network, _CIDR.findall(piece.text)) if network]
-        if _AWS_VPC_BLOCK.match(line.text) and vpc_depth is None:
-            vpc_depth = depth + 1
+        if block is None:
+            variable = _VARIABLE_BLOCK.match(line.text)
+            if _AWS_VPC_BLOCK.match(line.text):
+                block, block_depth = "vpc", depth + 1
+            elif variable and _VPC_KEY.search(variable.group(1)):
+                block, block_depth = "variable", depth + 1
         depth += code.count("{") - code.count("}")
-        if vpc_depth is not None and depth < vpc_depth:
-            vpc_depth = None
+        if block_depth is not None and depth < block_depth:
+            block, block_depth = None, None
     return networks
 
 

@@ -144,6 +144,9 @@ def test_networks_are_found_in_tfvars_locals_and_aws_vpc_blocks():
            'resource "aws_subnet" "a" {\n  cidr_block = "10.40.1.0/24"\n}\n')
     assert text_networks(hcl) == [NET("10.40.0.0/16")]
     assert text_networks('vpc_cidr = "0.0.0.0/0"\n') == [], "not a private network"
+    variables = ('variable "vpc_cidr" {\n  type    = string\n  default = "10.50.0.0/16"\n}\n'
+                 'variable "name" {\n  default = "10.60.0.0/16"\n}\n')
+    assert text_networks(variables) == [NET("10.50.0.0/16")]
 
 
 def test_a_free_network_follows_the_spacing_in_use_and_overlaps_nothing():
