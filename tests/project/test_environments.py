@@ -245,3 +245,16 @@ def test_env_add_never_points_the_copy_at_another_environment_s_state(project_di
     assert load_config(str(config_path)).environments["qa"].state_key == qa_key
     backend = (project_dir / "environments" / "qa" / "backend.s3.tfbackend").read_text()
     assert f'"{copied_key}"' in backend
+
+
+def test_env_add_help_documents_region_as_the_new_environment_s(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["env", "add", "--help"])
+    assert exited.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "--region REGION the new environment's AWS region (default: the state bucket's region)" in help_text
+    with pytest.raises(SystemExit):
+        main(["env", "remove", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "--yes --confirm NAME" in help_text
+    assert "The state bucket, the lock table and every object in them are kept" in help_text
