@@ -58,6 +58,11 @@ def cmd_env_add(ctx):
             print(f"{scaffold.reviewed} place{'s are' if scaffold.reviewed != 1 else ' is'} marked "
                   f"`ecsenv: review` in environments/{args.name}/, each saying what it was for {scaffold.source}. "
                   f"Everything else is {scaffold.source}'s value: check sizes, counts and domains.")
+        if scaffold.unmarked:
+            print(f"Also rewritten, with no room for a marker: {', '.join(scaffold.unmarked)}: review them too.")
+        if scaffold.skipped:
+            print(f"Not copied (not text): {', '.join(scaffold.skipped)}: copy them from environments/"
+                  f"{scaffold.source}/ if {args.name} needs them.")
     print(f"Next: `{ctx.command(f'plan {args.name}')}`.")
     return EXIT_OK
 

@@ -14,6 +14,8 @@ from bootstrap.project.retarget import Retarget, replace_string
 
 COPIED_PATTERNS = ("*.tf", "*.tfvars")
 GENERATED = (layout.GENERATED_TFVARS,)  # rendered for the new environment from ecsenv.yaml, never copied
+HCL_SUFFIXES = (".tf", ".tfvars")  # rewritten with a marker line above each change
+NOT_COPIED_SUFFIXES = (".tfstate", ".tfstate.backup", ".tfplan")
 
 
 def environment_dir(project_dir, name):
@@ -63,6 +65,8 @@ class Scaffold:
     reviewed: int = 0  # how many places are marked `ecsenv: review`
     network: tuple | None = None  # (the source's VPC network, the new one) when the source declares one
     state_key: str | None = None  # for ecsenv.yaml when not the default (the copy declares its own inline)
+    unmarked: tuple = ()  # other files (templates...) whose text was rewritten where no marker can go
+    skipped: tuple = ()  # files not copied: not text
 
 
 def scaffold(config, project_dir, name, env, source, formatter=None):
@@ -76,19 +80,49 @@ def scaffold(config, project_dir, name, env, source, formatter=None):
                                account_id=env.account_id)
         return Scaffold({os.path.join(target, "main.tf"): text}, None)
     plan = retarget_plan(config, project_dir, name, env, source)
-    texts, reviewed = {}, 0
-    for path in source_files:
-        with open(path, encoding="utf-8") as handle:
-            text, changed = plan.rewrite(handle.read())
-        texts[os.path.join(target, os.path.basename(path))] = (text, changed)
-        reviewed += changed
+    source_dir = environment_dir(project_dir, source)
+    texts, others, unmarked, skipped, reviewed = {}, {}, [], [], 0
+    for relative in _copied_files(source_dir):
+        try:
+            with open(os.path.join(source_dir, relative), encoding="utf-8") as handle:
+                text = handle.read()
+        except UnicodeDecodeError:
+            skipped.append(relative)  # not text: ecsenv writes text files only
+            continue
+        if relative.endswith(HCL_SUFFIXES):
+            text, changed = plan.rewrite(text)
+            texts[os.path.join(target, relative)] = (text, changed)
+            reviewed += changed
+        else:  # templates, policy documents...: rewritten too, but a comment line could break them
+            rewritten = plan.rewrite_value(text)
+            if rewritten != text:
+                unmarked.append(relative)
+            others[os.path.join(target, relative)] = rewritten
     key, texts = _own_state_key(config, name, source, plan, texts)
     files = {path: formatter(text) if changed and formatter else text for path, (text, changed) in texts.items()}
-    lock_file = os.path.join(environment_dir(project_dir, source), layout.LOCK_FILE)
+    files.update(others)
+    lock_file = os.path.join(source_dir, layout.LOCK_FILE)
     if os.path.isfile(lock_file):  # the same provider versions as the source, checksums and all
         with open(lock_file, encoding="utf-8") as handle:
             files[os.path.join(target, layout.LOCK_FILE)] = handle.read()
-    return Scaffold(files, source, reviewed, plan.network, key)
+    return Scaffold(files, source, reviewed, plan.network, key, tuple(unmarked), tuple(skipped))
+
+
+def _copied_files(directory):
+    """Paths (relative to the source root) of what a copy takes: every file of the root and its subdirectories
+    (templates, nested modules), but not terraform's working files (.terraform/, state, saved plans), hidden files,
+    nor what ecsenv renders for each environment (its backend config, its generated tfvars)."""
+    found = []
+    for current, subdirs, names in os.walk(directory):
+        subdirs[:] = sorted(subdir for subdir in subdirs if not subdir.startswith("."))
+        for filename in sorted(names):
+            relative = os.path.relpath(os.path.join(current, filename), directory)
+            if filename.startswith(".") or filename.endswith(NOT_COPIED_SUFFIXES):
+                continue
+            if relative in GENERATED or relative == layout.BACKEND_FILE:
+                continue
+            found.append(relative)
+    return found
 
 
 def _own_state_key(config, name, source, plan, texts):

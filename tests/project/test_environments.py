@@ -258,3 +258,25 @@ def test_env_add_help_documents_region_as_the_new_environment_s(capsys):
     help_text = " ".join(capsys.readouterr().out.split())
     assert "--yes --confirm NAME" in help_text
     assert "The state bucket, the lock table and every object in them are kept" in help_text
+
+
+def test_env_add_copies_templates_and_nested_files_but_not_terraform_s_working_files(project_dir, capsys):
+    staging = project_dir / "environments" / "staging"
+    write = {"templates/boot.sh.tftpl": "#!/bin/sh\necho staging > /etc/env\n",
+             "policy.tf.json": '{"locals": {"bucket": "acme-staging-logs"}}\n',
+             "modules/dns/main.tf": 'locals {\n  zone = "staging.example.com"\n}\n',
+             ".terraform/terraform.tfstate": "{}", "terraform.tfstate": "{}", "errored.tfstate.backup": "{}"}
+    for relative, text in write.items():
+        (staging / relative).parent.mkdir(parents=True, exist_ok=True)
+        (staging / relative).write_text(text)
+    (staging / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
+    assert main(["env", "add", "qa", "--from", "staging"]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    qa = project_dir / "environments" / "qa"
+    assert sorted(str(path.relative_to(qa)) for path in qa.rglob("*") if path.is_file()) == [
+        "backend.s3.tfbackend", "main.tf", "modules/dns/main.tf", "policy.tf.json", "templates/boot.sh.tftpl"]
+    assert (qa / "templates/boot.sh.tftpl").read_text() == "#!/bin/sh\necho qa > /etc/env\n"
+    assert json.loads((qa / "policy.tf.json").read_text()) == {"locals": {"bucket": "acme-qa-logs"}}
+    assert '  # ecsenv: review: was "staging.example.com", set for qa\n' in (qa / "modules/dns/main.tf").read_text()
+    assert "with no room for a marker: policy.tf.json, templates/boot.sh.tftpl" in out
+    assert "Not copied (not text): logo.png" in out
