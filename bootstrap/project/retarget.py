@@ -20,6 +20,7 @@ from bootstrap.project.hcl_text import CODE, COMMENT, STRING, split_lines, units
 MARKER = "ecsenv: review:"
 _ADDRESS = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?:/(\d{1,2}))?(?![\d.])")
 _REGISTRY = r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com"
+_DEVICE_PATH = r"(?:^|(?<=[\s\"'=:]))/dev/"  # /dev/xvda is a device, not an environment called dev
 _REGION_USE = re.compile(r"\b(?:local|var)\.[A-Za-z0-9_]*region\b|\bdata\.aws_region\b")
 _ACCOUNT_USE = re.compile(r"\b(?:local|var)\.[A-Za-z0-9_]*account[A-Za-z0-9_]*\b|\bdata\.aws_caller_identity\b")
 _PATH_PREFIXES = ("./", "../")
@@ -39,7 +40,7 @@ class Retarget:
         """One regex whose alternatives are tried left to right: what is kept (group `keep`) before what changes."""
         keep = sorted({*self.keep, *(name for name in self.other_environments if self._names_source(name))},
                       key=len, reverse=True)
-        alternatives = [re.escape(text) for text in keep] + [_REGISTRY]
+        alternatives = [re.escape(text) for text in keep] + [_REGISTRY, _DEVICE_PATH]
         changing = [rf"(?P<name>(?<![A-Za-z0-9]){re.escape(self.source)}(?![A-Za-z0-9]))"]
         if self.region:
             changing.append(rf"(?P<region>(?<![a-z0-9-]){re.escape(self.region[0])}(?![0-9]))")

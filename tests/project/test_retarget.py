@@ -155,3 +155,10 @@ def test_a_free_network_follows_the_spacing_in_use_and_overlaps_nothing():
     assert free_network(NET("10.10.0.0/16"), [*used, NET("10.30.0.0/16"), NET("10.40.0.0/20")]) == NET("10.50.0.0/16")
     assert free_network(NET("192.168.0.0/24"), [NET("192.168.0.0/24")]) == NET("192.168.1.0/24")
     assert free_network(NET("10.0.0.0/8"), [NET("10.0.0.0/8")]) is None
+
+
+def test_a_device_path_is_not_an_environment_called_dev():
+    plan = Retarget(source="dev", target="kestrel")
+    text, _ = plan.rewrite('device_name = "/dev/xvda"\nbucket = "heron-dev-logs" # mount /dev/xvdf\nkey = "dev/x"\n')
+    assert text.splitlines()[0] == 'device_name = "/dev/xvda"'
+    assert 'bucket = "heron-kestrel-logs" # mount /dev/xvdf' in text and 'key = "kestrel/x"' in text
