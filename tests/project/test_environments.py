@@ -280,3 +280,16 @@ def test_env_add_copies_templates_and_nested_files_but_not_terraform_s_working_f
     assert '  # ecsenv: review: was "staging.example.com", set for qa\n' in (qa / "modules/dns/main.tf").read_text()
     assert "with no room for a marker: policy.tf.json, templates/boot.sh.tftpl" in out
     assert "Not copied (not text): logo.png" in out
+
+
+def test_env_remove_refuses_when_the_state_holds_resources_but_the_root_is_gone(project_dir, capsys, boto):
+    boto.s3.create_bucket(Bucket="acme-tfstate")
+    state = {"version": 4, "resources": [{"mode": "managed", "type": "aws_ssm_parameter", "name": "a",
+                                          "instances": [{"attributes": {}}]},
+                                         {"mode": "data", "type": "aws_region", "name": "here", "instances": [{}]}]}
+    boto.s3.put_object(Bucket="acme-tfstate", Key="production/terraform.tfstate", Body=json.dumps(state).encode())
+    before = snapshot(project_dir)
+    assert main(["env", "remove", "production", "--yes", "--confirm", "production"]) == 2
+    err = capsys.readouterr().err
+    assert "but the state s3://acme-tfstate/production/terraform.tfstate holds 1 resource: restore the root" in err
+    assert snapshot(project_dir) == before
