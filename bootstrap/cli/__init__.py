@@ -15,7 +15,7 @@ from bootstrap.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, EcsenvEr
 
 COMMAND_MODULES = {"init": "init", "local": "local", "render": "project", "env": "project", "check": "project",
                    "backend": "backend", "plan": "lifecycle", "apply": "lifecycle", "drift": "lifecycle",
-                   "status": "status", "deploy": "deploy", "rollback": "deploy", "promote": "deploy",
+                   "tf": "lifecycle", "status": "status", "deploy": "deploy", "rollback": "deploy", "promote": "deploy",
                    "secret": "secret", "matrix": "matrix", "run": "run", "logs": "logs"}
 
 

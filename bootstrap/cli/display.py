@@ -66,6 +66,14 @@ def format_table(rows, columns):
     return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in cells)
 
 
+def plan_summary(result):
+    """A PlanResult's counts, saying so when terraform reports changes the counts do not show (outputs only)."""
+    text = str(result.summary)
+    if result.changes and not result.summary.counts_anything:
+        text += " (only outputs change)"
+    return text
+
+
 def plan_row(environment, result):
     """A row of `ecsenv plan --all`: a PlanResult, or the error that environment failed with."""
     if isinstance(result, Exception):
@@ -73,7 +81,19 @@ def plan_row(environment, result):
                 "result": f"failed: {str(result).splitlines()[0]}"}
     summary = result.summary
     return {"environment": environment, "sha": result.sha[:12], "add": summary.add, "change": summary.change,
-            "destroy": summary.destroy, "result": "changes" if summary.has_changes else "no changes"}
+            "destroy": summary.destroy, "result": "changes" if result.changes else "no changes"}
+
+
+def plan_progress(environment, result):
+    """The line `ecsenv plan --all` prints as an environment finishes; a failure with terraform's last lines."""
+    if isinstance(result, Exception):
+        seconds = getattr(result, "seconds", None)
+        took = f" ({seconds:.0f}s)" if seconds is not None else ""
+        lines = str(result).splitlines() or [type(result).__name__]
+        detail = "".join(f"\n    {line}" for line in lines[1:])
+        return f"{environment}: failed{took}: {lines[0]}{detail}"
+    verdict = "changes" if result.changes else "no changes"
+    return f"{environment}: {plan_summary(result)}: {verdict} ({result.seconds:.0f}s)"
 
 
 def format_status(result):

@@ -1,9 +1,15 @@
-"""`ecsenv plan`, `apply` and `drift`: terraform with SHA discipline."""
+"""`ecsenv plan`, `apply`, `drift` and `tf`: terraform with SHA discipline (and, for `tf`, with ecsenv's wiring)."""
 
 import sys
 
 from bootstrap.cli.context import echo_to
-from bootstrap.errors import EXIT_FAILED, EXIT_OK, EXIT_PENDING, UserError
+from bootstrap.errors import EXIT_FAILED, EXIT_OK, EXIT_PENDING, EcsenvError, UserError
+
+
+def _terraform(ctx, color=None):
+    terraform = ctx.terraform(color=color)
+    terraform.lock_timeout = getattr(ctx.args, "lock_timeout", None) or terraform.lock_timeout
+    return terraform
 
 
 def cmd_plan(ctx):
@@ -17,7 +23,9 @@ def cmd_plan(ctx):
     if ctx.args.all == bool(ctx.args.environment):
         raise UserError("name one environment, or pass --all")
     if ctx.args.all:
-        results = lifecycle.plan_all(ctx.project_dir, config, ctx.terraform(color=False))
+        results = lifecycle.plan_all(ctx.project_dir, config, _terraform(ctx, color=False), reinit=ctx.args.reinit,
+                                     progress=lambda name, result: print(display.plan_progress(name, result),
+                                                                         file=sys.stderr, flush=True))
         rows = [display.plan_row(name, result) for name, result in results.items()]
         if ctx.args.json:
             print(json.dumps(rows, indent=2))
@@ -27,17 +35,57 @@ def cmd_plan(ctx):
         if any(row["result"].startswith("failed") for row in rows):
             return EXIT_FAILED
         return EXIT_PENDING if any(row["result"] == "changes" for row in rows) else EXIT_OK
-    result = lifecycle.plan(ctx.project_dir, config, ctx.args.environment, ctx.terraform(),
-                            echo=echo_to(sys.stderr if ctx.args.json else sys.stdout))
+    environment = ctx.args.environment
+    result = lifecycle.plan(ctx.project_dir, config, environment, _terraform(ctx),
+                            echo=echo_to(sys.stderr if ctx.args.json else sys.stdout), reinit=ctx.args.reinit)
     if ctx.args.json:
         print(json.dumps({"environment": result.environment, "sha": result.sha, "dirty": result.dirty,
-                          **dataclasses.asdict(result.summary)}, indent=2))
+                          "changes": result.changes, **dataclasses.asdict(result.summary)}, indent=2))
     else:
-        print(f"\n{result.environment} at {result.sha[:12]}{' (dirty work tree)' if result.dirty else ''}: "
-              f"{result.summary}.")
-        print(f"Saved the plan: apply it with `ecsenv apply {result.environment}`." if result.summary.has_changes
-              else "No changes: the environment matches this commit.")
-    return EXIT_PENDING if result.summary.has_changes else EXIT_OK
+        print(f"\n{environment} at {result.sha[:12]}{' (dirty work tree)' if result.dirty else ''}: "
+              f"{display.plan_summary(result)}.")
+        for line in _next_steps(ctx, result):
+            print(line)
+    return EXIT_PENDING if result.changes else EXIT_OK
+
+
+def _next_steps(ctx, result):
+    """What to run next, only naming commands that will work (FIELD-REPORT 2.16)."""
+    environment = result.environment
+    if not result.changes:
+        yield "No changes: the environment matches this commit."
+        return
+    if result.lock_files_written:
+        yield (f"Saved the plan, but terraform init wrote {', '.join(result.lock_files_written)} (the provider "
+               f"versions it chose), which is not committed: commit it, then run `ecsenv plan {environment}` again "
+               f"and `ecsenv apply {environment}`.")
+    elif result.dirty:
+        yield ("Saved the plan, made from a work tree with uncommitted changes: commit them and run "
+               f"`ecsenv plan {environment}` again, then `ecsenv apply {environment}` (or apply this plan with "
+               f"`ecsenv apply {environment} --allow-dirty`).")
+    else:
+        yield f"Saved the plan: apply it with `ecsenv apply {environment}`."
+    waiting = _promotion_wait(ctx, environment, result.sha)
+    if waiting:
+        yield waiting
+
+
+def _promotion_wait(ctx, environment, sha):
+    """A note when apply will be refused until the source environment has applied this commit (None if not, or
+    when the record cannot be read: the plan itself stands)."""
+    from bootstrap import ledger
+    from bootstrap.lifecycle import plans as lifecycle
+
+    source = lifecycle.promotion_source(ctx.config, environment)
+    if not source:
+        return None
+    try:
+        if ledger.was_applied(ctx.state_aws(), ctx.config.state.bucket, source, sha):
+            return None
+    except EcsenvError:
+        return None
+    return (f"Note: {environment} promotes from {source}, which has not applied {sha[:12]} yet: `ecsenv apply "
+            f"{environment}` is refused until `ecsenv apply {source}` has run at this commit.")
 
 
 def cmd_apply(ctx):
@@ -50,7 +98,7 @@ def cmd_apply(ctx):
                                     ctx.args.emergency)  # every refusal before anything runs
     identity = aws.identity()
     ctx.start_changes()
-    record = lifecycle.apply(ctx.project_dir, config, ctx.args.environment, aws, ctx.terraform(), identity,
+    record = lifecycle.apply(ctx.project_dir, config, ctx.args.environment, aws, _terraform(ctx), identity,
                              checked, ctx.args.emergency, echo=echo_to(sys.stdout))
     print(f"\nApplied {record.sha[:12]} to {record.environment}; recorded in s3://{config.state.bucket}/"
           f"{ledger.APPLIED_PREFIX}/{record.environment}/ (by {record.by}).")
@@ -63,20 +111,42 @@ def cmd_apply(ctx):
 def cmd_drift(ctx):
     from bootstrap.lifecycle import plans as lifecycle
 
-    config = ctx.config
-    real, deploys = lifecycle.drift(ctx.project_dir, config, ctx.args.environment, ctx.terraform(),
+    environment = ctx.args.environment
+    real, deploys = lifecycle.drift(ctx.project_dir, ctx.config, environment, _terraform(ctx),
                                     echo=echo_to(sys.stderr))
     for address, changed in deploys:
         print(f"expected (made by a deploy): {address}: {', '.join(changed)}")
     for address, changed in real:
         print(f"drift: {address}: {', '.join(changed)}")
     if real:
-        print(f"{len(real)} resource{'s' if len(real) != 1 else ''} changed outside Terraform in "
-              f"{ctx.args.environment}: `ecsenv plan {ctx.args.environment}` shows how Terraform would put "
-              "them back; or adopt the change in code.")
+        print(f"{len(real)} resource{'s' if len(real) != 1 else ''} changed outside Terraform in {environment}. "
+              f"`ecsenv plan {environment}` shows what Terraform would set back (attributes the code does not set "
+              f"are left as they are); to keep a change, write it into the code, or record the real values in the "
+              f"state with `ecsenv tf {environment} -- apply -refresh-only`.")
         return EXIT_PENDING
-    print(f"No drift in {ctx.args.environment}" + (" beyond what deploys changed." if deploys else "."))
+    print(f"No drift in {environment}" + (" beyond what deploys changed." if deploys else "."))
     return EXIT_OK
 
 
-COMMANDS = {"plan": cmd_plan, "apply": cmd_apply, "drift": cmd_drift}
+def cmd_tf(ctx):
+    from bootstrap.lifecycle import plans as lifecycle
+
+    args = list(ctx.args.terraform_args)
+    if args[:1] == ["--"]:
+        args = args[1:]
+    environment = ctx.args.environment
+    if not args:
+        raise UserError(f"name the terraform command after --, e.g. `ecsenv tf {environment} -- state list`")
+    terraform = _terraform(ctx)
+    if args[0] == "init":  # ecsenv's backend wiring, plus whatever was asked (-upgrade, ...)
+        root = lifecycle.environment_root(ctx.project_dir, ctx.config, environment)
+        lifecycle.check_backend(ctx.project_dir, ctx.config, environment)
+        ctx.start_changes()
+        terraform.init(root, echo=echo_to(sys.stdout), extra=args[1:])
+        return EXIT_OK
+    root = lifecycle.prepare(ctx.project_dir, ctx.config, environment, terraform, echo=echo_to(sys.stderr))
+    ctx.start_changes()
+    return terraform.passthrough(root, args)
+
+
+COMMANDS = {"plan": cmd_plan, "apply": cmd_apply, "drift": cmd_drift, "tf": cmd_tf}

@@ -85,6 +85,18 @@ def _pre_deploy_option(parser):
                              "exit aborts with nothing changed")
 
 
+def lock_timeout(text):
+    """terraform's -lock-timeout: a number and a unit."""
+    if not re.fullmatch(r"\d+(ms|s|m|h)", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 90s or 5m")
+    return text
+
+
+def _lock_timeout_option(parser):
+    parser.add_argument("--lock-timeout", type=lock_timeout, default="3m", metavar="DURATION",
+                        help="how long terraform waits for the state lock held by another run (default 3m)")
+
+
 def _rollout_options(parser, services=True):
     if services:
         parser.add_argument("--service", action="append", metavar="NAME", help="only this service (repeatable)")
@@ -178,15 +190,21 @@ def build_parser():
 
     plan = _command(
         commands, "plan", help="plan an environment (or --all); the plan is saved for `ecsenv apply`",
-        description="Runs terraform in environments/ENV: init with its backend config when needed, then plan, "
-                    "saving the plan file under .ecsenv/plans/ by environment and git commit. Terraform's output "
-                    "streams as it runs; a summary (to add / change / destroy) ends it.",
-        epilog="exit codes: 0 no changes, 3 changes planned, 1 terraform failed, 2 bad usage.")
+        description="Runs terraform in environments/ENV: init with its backend config when needed (first run, "
+                    "or when module sources, provider requirements, the lock file or the backend config changed, "
+                    "or an init did not finish), then plan, saving the plan file under .ecsenv/plans/ by "
+                    "environment and git commit. Refused when the backend file differs from what ecsenv.yaml "
+                    "implies. Terraform's output streams as it runs; a summary (to add / change / destroy) ends it.",
+        epilog="exit codes: 0 no changes, 3 changes planned (outputs and state removals count), 1 terraform "
+               "failed, 2 bad usage or a backend file that does not match ecsenv.yaml, 130 interrupted.")
     plan.add_argument("environment", nargs="?", help="the environment (see `ecsenv env list`)")
-    plan.add_argument("--all", action="store_true", help="plan every environment, several at once, and print "
-                      "one summary table")
+    plan.add_argument("--all", action="store_true", help="plan every environment (inits one at a time, plans "
+                      "several at once), print a line per environment as it finishes, then one summary table")
     plan.add_argument("--json", action="store_true", help="print the summary as JSON (terraform's output goes "
                       "to stderr)")
+    plan.add_argument("--reinit", action="store_true", help="run terraform init first even when nothing it "
+                      "depends on changed")
+    _lock_timeout_option(plan)
 
     apply = _command(
         commands, "apply", help="apply the saved plan of the current commit to an environment",
@@ -194,8 +212,11 @@ def build_parser():
                     "and caller in the state bucket. Refused: without a saved plan for this commit, from a dirty "
                     "work tree, from a commit not on main (unless --emergency), and for an environment that "
                     "promotes from another before that one has applied this commit.",
-        epilog="exit codes: 0 applied, 1 terraform failed, 2 refused (the message says what to run).")
+        epilog="exit codes: 0 applied, 1 terraform failed, 2 refused (the message says what to run), 130 "
+               "interrupted: the signal is passed on to terraform, which saves its state and releases the lock "
+               "before ecsenv exits (a second interrupt makes terraform exit at once).")
     apply.add_argument("environment")
+    _lock_timeout_option(apply)
     apply.add_argument("--allow-dirty", action="store_true", help="apply although the work tree has "
                        "uncommitted changes")
     apply.add_argument("--emergency", metavar="REASON", help="apply a commit that is not on main, or skip the "
@@ -212,9 +233,23 @@ def build_parser():
     drift = _command(
         commands, "drift", help="has anything changed behind Terraform's back in an environment?",
         description="terraform plan -refresh-only: lists resources whose real state differs from the last apply. "
-                    "Task definition changes on ECS services made by deploys are expected and listed apart.",
+                    "Task definition changes on ECS services made by deploys are expected and listed apart. "
+                    "Attributes that companion resources fill in after a first apply (security-group rules, "
+                    "routes, role policies, Elastic IP associations, target groups' load balancers) are not drift.",
         epilog="exit codes: 0 no drift (deploy-made changes only), 3 drift, 1 terraform failed.")
     drift.add_argument("environment")
+    _lock_timeout_option(drift)
+
+    tf = _command(
+        commands, "tf", help="run any terraform command in an environment's root, with ecsenv's wiring",
+        description="Runs `terraform ARGS` in environments/ENV after the same checks and init as `ecsenv plan` "
+                    "(backend config from ecsenv.yaml, --local's emulator endpoint and credentials, --profile): "
+                    "for imports and state surgery, e.g. `ecsenv tf staging -- import ADDRESS ID`, `ecsenv tf "
+                    "staging -- state list`, `ecsenv tf staging -- force-unlock LOCK_ID`. Not recorded as an apply.",
+        epilog="exit codes: terraform's own; 2 refused before terraform ran.")
+    tf.add_argument("environment")
+    tf.add_argument("terraform_args", nargs=argparse.REMAINDER, metavar="-- ARGS",
+                    help="terraform's command and arguments, after --")
 
     deploy = _command(
         commands, "deploy", help="deploy an image commit to an environment's ECS services",

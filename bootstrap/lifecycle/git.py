@@ -30,7 +30,23 @@ def head_sha(project_dir):
 
 def is_dirty(project_dir):
     """Uncommitted changes to tracked files, or untracked files that are not ignored."""
-    return bool(_git(project_dir, "status", "--porcelain").stdout.strip())
+    return bool(dirty_paths(project_dir))
+
+
+def dirty_paths(project_dir):
+    """The paths (relative to the repository's top) with uncommitted changes or untracked and not ignored."""
+    output = _git(project_dir, "status", "--porcelain", "-z", "--untracked-files=all").stdout
+    entries = output.split("\0")
+    paths, index = [], 0
+    while index < len(entries):
+        entry = entries[index]
+        index += 1
+        if len(entry) < 4:
+            continue
+        paths.append(entry[3:])
+        if entry[0] in "RC":  # a rename or copy: the next entry is its source
+            index += 1
+    return paths
 
 
 def trunk_name(project_dir, trunk=None):

@@ -9,17 +9,20 @@ import datetime
 import glob
 import json
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 from bootstrap import ledger
 from bootstrap.errors import EcsenvError, UserError
 from bootstrap.lifecycle import git
-from bootstrap.lifecycle.terraform import PlanSummary, summarise, summarise_output
+from bootstrap.lifecycle.init_inputs import LOCK_FILE
+from bootstrap.lifecycle.terraform import PlanSummary, TerraformInterrupted, summarise, summarise_output
 from bootstrap.project import layout
 from bootstrap.project.config import GLOBAL_ENVIRONMENT
 
 PLANS_DIR = os.path.join(layout.STATE_DIR, "plans")
+PRIVATE = 0o600  # a plan file holds every value of the plan in clear, sensitive ones included
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,10 @@ class PlanResult:
     environment: str
     sha: str
     dirty: bool
+    changes: bool  # terraform's -detailed-exitcode: 2 = the plan changes something (outputs and forgets count)
     summary: PlanSummary
+    seconds: float = 0.0
+    lock_files_written: tuple = ()  # lock files init wrote that are not committed (they make the tree dirty)
 
 
 def environment_names(config):
@@ -44,68 +50,157 @@ def environment_root(project_dir, config, environment):
     return root
 
 
+def check_backend(project_dir, config, environment):
+    """Refuse (UserError) an environment whose backend config is not what ecsenv.yaml says: a copy-pasted backend
+    file would plan and apply against another environment's state. The comparison is `ecsenv check`'s."""
+    from bootstrap.project.checks import backend_findings
+
+    findings = backend_findings(project_dir, config, environment)
+    if findings:
+        details = "\n".join(f"  {finding}" for finding in findings)
+        raise UserError(f"{environment}'s backend config does not match ecsenv.yaml, so terraform could use "
+                        f"another environment's state; nothing was run:\n{details}\n"
+                        "Fix the file (`ecsenv render --force` rewrites backend files from ecsenv.yaml), or fix "
+                        "ecsenv.yaml, and commit.")
+
+
 def _plan_paths(project_dir, environment, sha):
     base = os.path.join(os.path.abspath(project_dir), PLANS_DIR, f"{environment}-{sha[:12]}")
     return base + ".tfplan", base + ".json"
 
 
-def plan(project_dir, config, environment, terraform, echo=None):
+def prepare(project_dir, config, environment, terraform, echo=None, reinit=False):
+    """Every check and the init a plan needs; returns the root. Init runs when the root's init inputs changed
+    (lifecycle/init_inputs.py), or always with reinit."""
     root = environment_root(project_dir, config, environment)
-    sha, dirty = git.head_sha(project_dir), git.is_dirty(project_dir)
-    if terraform.needs_init(root):
+    check_backend(project_dir, config, environment)
+    if reinit or terraform.needs_init(root):
         terraform.init(root, echo)
+    return root
+
+
+def plan(project_dir, config, environment, terraform, echo=None, reinit=False, prepared=False):
+    """Init when needed, plan, save the plan and its metadata. `prepared`: prepare() has run (plan --all)."""
+    started = time.monotonic()
+    root = (environment_root(project_dir, config, environment) if prepared
+            else prepare(project_dir, config, environment, terraform, echo, reinit))
+    sha = git.head_sha(project_dir)
+    dirty_paths = git.dirty_paths(project_dir)  # after init, which may have written a lock file
     layout.ensure(project_dir, "plans")
     plan_file, meta_file = _plan_paths(project_dir, environment, sha)
-    _, output = terraform.plan(root, plan_file, echo)
+    for stale in (meta_file, plan_file):  # an interrupted plan must not leave an older plan's metadata valid
+        if os.path.exists(stale):
+            os.unlink(stale)
+    changes, output = terraform.plan(root, plan_file, echo)
+    os.chmod(plan_file, PRIVATE)
     summary = summarise_output(output) or summarise(terraform.show_plan(root, plan_file))
-    meta = {"environment": environment, "sha": sha, "dirty": dirty,
+    meta = {"environment": environment, "sha": sha, "dirty": bool(dirty_paths), "changes": changes,
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "summary": asdict(summary)}
-    with open(meta_file, "w", encoding="utf-8") as handle:
-        json.dump(meta, handle, indent=2)
-    return PlanResult(environment, sha, dirty, summary)
+    from bootstrap.project.yamldoc import write_atomically
+
+    write_atomically(meta_file, json.dumps(meta, indent=2) + "\n")  # a temporary file of mode 0600, renamed
+    return PlanResult(environment, sha, bool(dirty_paths), changes, summary, time.monotonic() - started,
+                      tuple(path for path in dirty_paths if os.path.basename(path) == LOCK_FILE))
 
 
-def plan_all(project_dir, config, terraform, workers=4):
-    """Plan every environment, several at once (separate roots and states do not interfere). Output is captured,
-    not streamed; returns {environment: PlanResult or the EcsenvError it failed with}."""
-    def one(environment):
-        try:
-            return plan(project_dir, config, environment, terraform)
-        except EcsenvError as exc:
-            return exc
-
+def plan_all(project_dir, config, terraform, workers=4, progress=None, reinit=False):
+    """Plan every environment. Inits run one at a time (terraform's plugin cache is not safe for concurrent
+    inits: https://developer.hashicorp.com/terraform/cli/config/config-file#provider-plugin-cache), then the plans
+    run several at once (separate roots and states do not interfere). Output is captured, not streamed;
+    progress(environment, PlanResult or EcsenvError) is called as each finishes. Returns {environment: PlanResult or
+    the EcsenvError it failed with}, in environment order. An interrupt is passed on to every running terraform;
+    TerraformInterrupted is raised once they have all exited."""
     names = environment_names(config)
-    with ThreadPoolExecutor(max_workers=min(workers, len(names))) as pool:
-        return dict(zip(names, pool.map(one, names)))
+    results = {}
+
+    def finish(environment, result):
+        results[environment] = result
+        if progress:
+            progress(environment, result)
+        return result
+
+    with terraform.signals:
+        ready = []
+        for environment in names:
+            started = time.monotonic()
+            try:
+                prepare(project_dir, config, environment, terraform, reinit=reinit)
+                ready.append(environment)
+            except TerraformInterrupted:
+                raise
+            except EcsenvError as exc:
+                exc.seconds = time.monotonic() - started
+                finish(environment, exc)
+
+        def one(environment):
+            started = time.monotonic()
+            try:
+                return finish(environment, plan(project_dir, config, environment, terraform, prepared=True))
+            except EcsenvError as exc:
+                exc.seconds = time.monotonic() - started
+                return finish(environment, exc)
+
+        if ready:
+            with ThreadPoolExecutor(max_workers=min(workers, len(ready))) as pool:
+                list(pool.map(one, ready))
+    interrupted = [result for result in results.values() if isinstance(result, TerraformInterrupted)]
+    if interrupted:
+        raise interrupted[0]
+    return {name: results[name] for name in names}
+
+
+def _read_meta(path, environment):
+    """A plan's metadata, or a UserError saying to plan again (a truncated or hand-edited file)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            meta = json.load(handle)
+        if not isinstance(meta, dict) or not isinstance(meta.get("sha"), str):
+            raise ValueError("not a plan's metadata")
+        return meta
+    except (OSError, ValueError):
+        raise UserError(f"the saved plan's metadata {os.path.relpath(path)} is unreadable: run `ecsenv plan "
+                        f"{environment}` again") from None
 
 
 def saved_plan(project_dir, environment, sha):
     """(plan file, its metadata) of the current commit, or a UserError saying what to run instead."""
     plan_file, meta_file = _plan_paths(project_dir, environment, sha)
     if os.path.exists(plan_file) and os.path.exists(meta_file):
-        with open(meta_file, encoding="utf-8") as handle:
-            return plan_file, json.load(handle)
+        return plan_file, _read_meta(meta_file, environment)
     # <env>-<12 hex>.json exactly: "prod-*" would also match prod-eu's plans
     others = sorted(glob.glob(os.path.join(os.path.abspath(project_dir), PLANS_DIR,
                                            f"{environment}-{'[0-9a-f]' * 12}.json")), key=os.path.getmtime)
     if others:
-        with open(others[-1], encoding="utf-8") as handle:
-            other = json.load(handle)["sha"]
+        other = _read_meta(others[-1], environment)["sha"]
         raise UserError(f"the saved plan for {environment} was made at {other[:12]}, but HEAD is {sha[:12]}: "
                         f"run `ecsenv plan {environment}` first")
     raise UserError(f"no saved plan for {environment} at {sha[:12]}: run `ecsenv plan {environment}` first")
 
 
+def dirty_refusal(environment, paths):
+    """Why an apply is refused on a dirty tree, naming the files; terraform's lock files explained."""
+    shown = ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
+    locks = [path for path in paths if os.path.basename(path) == LOCK_FILE]
+    text = (f"the work tree has uncommitted changes ({shown}), so the apply could not be traced to a commit: "
+            "commit them, or pass --allow-dirty")
+    if locks:
+        text += (f". {', '.join(locks)}: terraform init writes this file (the provider versions and checksums "
+                 "it chose); commit it, as Terraform recommends, then run "
+                 f"`ecsenv plan {environment}` again")
+    return UserError(text)
+
+
 def check_apply(project_dir, config, environment, aws, allow_dirty=False, emergency=None):
     """Every refusal before an apply, as UserErrors. Returns (sha, on_main, plan_file)."""
     environment_root(project_dir, config, environment)
+    check_backend(project_dir, config, environment)
     if emergency is not None and not emergency.strip():
         raise UserError("--emergency needs a reason, e.g. --emergency \"roll back the broken migration\"")
     sha = git.head_sha(project_dir)
-    if git.is_dirty(project_dir) and not allow_dirty:
-        raise UserError("the work tree has uncommitted changes, so the apply could not be traced to a commit: "
-                        "commit them, or pass --allow-dirty")
+    dirty_paths = git.dirty_paths(project_dir)
+    if dirty_paths and not allow_dirty:
+        raise dirty_refusal(environment, dirty_paths)
     plan_file, meta = saved_plan(project_dir, environment, sha)
     if meta.get("dirty") and not allow_dirty:
         raise UserError(f"the saved plan for {environment} was made from a dirty work tree: commit, run "
@@ -118,20 +213,28 @@ def check_apply(project_dir, config, environment, aws, allow_dirty=False, emerge
             "from)")
         raise UserError(f"{sha[:12]} is not on {where}: environments are applied from {trunk}. Only in an emergency "
                         "(a rollback), pass --emergency \"reason\"; it is recorded and shown by `ecsenv status`")
-    source = config.environments[environment].promotes_from if environment in config.environments else None
+    source = promotion_source(config, environment)
     if source and emergency is None and not ledger.was_applied(aws, config.state.bucket, source, sha):
         applied = ledger.latest(aws, config.state.bucket, source)
         raise UserError(f"{environment} promotes from {source}: it may only be applied at a commit {source} has "
                         f"applied. HEAD is {sha[:12]}; {source} last applied "
-                        f"{applied.sha[:12] if applied else 'nothing yet'}. Apply {sha[:12]} to {source} first")
+                        f"{applied.sha[:12] if applied else 'nothing yet'}. Apply {sha[:12]} to {source} first "
+                        f"(`ecsenv plan {source}`, `ecsenv apply {source}`)")
     return sha, on_main, plan_file
+
+
+def promotion_source(config, environment):
+    return config.environments[environment].promotes_from if environment in config.environments else None
 
 
 def apply(project_dir, config, environment, aws, terraform, identity, checked, emergency=None, echo=None):
     """Apply what check_apply() approved (its result is `checked`), then record it."""
     sha, on_main, plan_file = checked
     root = environment_root(project_dir, config, environment)
-    terraform.apply(root, plan_file, echo)
+    try:
+        terraform.apply(root, plan_file, echo)
+    except TerraformInterrupted as stop:
+        raise interrupted_apply(environment, stop) from None
     record = ledger.new_record(environment, sha, identity.arn, on_main, emergency)
     ledger.write(aws, config.state.bucket, record)
     for path in _plan_paths(project_dir, environment, sha):  # a plan applies once; terraform refuses it after
@@ -139,13 +242,30 @@ def apply(project_dir, config, environment, aws, terraform, identity, checked, e
     return record
 
 
-def drift(project_dir, config, environment, terraform, echo=None):
-    """(real drift, drift made by deploys): lists of (address, changed attribute names), from a refresh-only plan."""
-    from bootstrap.lifecycle.terraform import split_drift
+def interrupted_apply(environment, stop):
+    """What an interrupted apply left, and what to run next (TerraformInterrupted, exit 130). Never "re-run picks
+    up": the saved plan is stale once the state changed (terraform refuses it), so the next step is a new plan."""
+    said = f" Terraform's last words:\n{stop.tail}\n" if stop.tail else " "
+    if stop.forced:
+        text = (f"apply of {environment} interrupted twice: terraform exited at once.{said}Its state may lack "
+                "resources it was creating, and the state lock may still be held. Run `ecsenv plan "
+                f"{environment}`: if it says the state is locked by this apply, release the lock with `ecsenv tf "
+                f"{environment} -- force-unlock LOCK_ID`; bring any resource created but missing from the plan's "
+                f"state in with `ecsenv tf {environment} -- import ADDRESS ID`.")
+    else:
+        text = (f"apply of {environment} interrupted: terraform stopped gracefully (it finished the operations in "
+                f"progress, saved its state of what it had done and released the state lock).{said}The saved "
+                f"plan is used up; run `ecsenv plan {environment}` to see what is left, then `ecsenv apply "
+                f"{environment}`.")
+    return TerraformInterrupted(stop.command, stop.root, stop.returncode, stop.forced, stop.tail, text)
 
-    root = environment_root(project_dir, config, environment)
-    if terraform.needs_init(root):
-        terraform.init(root, echo)
+
+def drift(project_dir, config, environment, terraform, echo=None):
+    """(real drift, drift made by deploys): lists of (address, changed attribute names), from a refresh-only plan
+    (what counts as drift: lifecycle/drift.py)."""
+    from bootstrap.lifecycle.drift import split_drift
+
+    root = prepare(project_dir, config, environment, terraform, echo)
     plan_file = os.path.join(os.path.abspath(layout.ensure(project_dir, "plans")), f"{environment}-drift.tfplan")
     try:
         terraform.plan(root, plan_file, echo, refresh_only=True)

@@ -1,43 +1,138 @@
 """The terraform runner: init / plan / show / apply in an environment's root, output streamed while captured.
 
-Conventions (docs/decisions/0002-lifecycle-commands.md):
-`-chdir`, partial backend config from `backend.s3.tfbackend`, TF_IN_AUTOMATION,
-`-input=false`, NO_COLOR respected, `plan -detailed-exitcode` (2 = changes). The caller passes `echo`, a function
-that receives each line of output as it comes (the CLI prints it); the runner itself never prints."""
+Conventions (docs/decisions/0002-lifecycle-commands.md): `-chdir`, partial backend config from
+`backend.s3.tfbackend`, TF_IN_AUTOMATION, `-input=false`, NO_COLOR respected, `plan -detailed-exitcode` (2 =
+changes), `-lock-timeout` on everything that takes the state lock. The caller passes `echo`, a function that
+receives each line of output as it comes (the CLI prints it); the runner itself never prints.
+
+Interrupts. Terraform runs in a process group of its own, so a Ctrl-C at the terminal reaches ecsenv only. While
+terraform runs, SIGINT, SIGTERM (a cancelled CI job) and SIGHUP (a closed terminal) are not allowed to end ecsenv:
+each is passed on to terraform as SIGINT and ecsenv keeps reading terraform's output until terraform has exited.
+On the first SIGINT terraform stops gracefully: it lets running operations finish, writes the state and releases
+the lock. A second one makes terraform exit at once (its own "force" behaviour, which may lose state), so it is
+passed on with a warning. If ecsenv simply died instead, terraform would die of SIGPIPE on its next line of output,
+with no state written and both locks held (FIELD-REPORT 1.1).
+https://developer.hashicorp.com/terraform/cli/commands/apply#apply-options ("graceful shutdown")."""
 
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
+import threading
 from dataclasses import dataclass
 
-from bootstrap.errors import OperationFailed, UserError
+from bootstrap.errors import EXIT_INTERRUPTED, EcsenvError, OperationFailed, UserError
+from bootstrap.lifecycle import init_inputs
 from bootstrap.project.layout import BACKEND_FILE
+
+DEFAULT_LOCK_TIMEOUT = "3m"  # long enough to wait out another plan; a CI apply holding the lock longer is refused
+LOCK_TIMEOUT_FORMAT = re.compile(r"\d+(ms|s|m|h)")
+FORWARDED_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+TAIL_LINES = 15  # how much of terraform's output a failure message quotes when the output was not streamed
 
 
 @dataclass(frozen=True)
 class PlanSummary:
+    """What a plan counts. Whether it changes anything at all is terraform's exit code (PlanResult.changes): a plan
+    that only changes outputs, or only forgets resources, counts nothing here yet is not "No changes"."""
     add: int
     change: int
     destroy: int
     imports: int
     resources: tuple  # (address, actions) of every resource with a change
+    forget: int = 0
 
     @property
-    def has_changes(self):
-        return bool(self.add or self.change or self.destroy or self.imports)
+    def counts_anything(self):
+        return bool(self.add or self.change or self.destroy or self.imports or self.forget)
 
     def __str__(self):
         text = f"{self.add} to add, {self.change} to change, {self.destroy} to destroy"
-        return f"{self.imports} to import, {text}" if self.imports else text
+        if self.imports:
+            text = f"{self.imports} to import, {text}"
+        return f"{text}, {self.forget} to forget" if self.forget else text
+
+
+class TerraformInterrupted(EcsenvError):
+    """Terraform was interrupted (a signal to ecsenv, passed on) and has exited. `forced`: a second interrupt made
+    it exit at once, so its state may lack what was being created and the lock may still be held."""
+
+    exit_code = EXIT_INTERRUPTED
+
+    def __init__(self, command, root, returncode, forced, tail, message=None):
+        self.command, self.root, self.returncode, self.forced, self.tail = command, root, returncode, forced, tail
+        how = "stopped at once (second interrupt)" if forced else "stopped gracefully"
+        super().__init__(message or f"terraform {command} in {root} was interrupted and {how} (exit {returncode})"
+                         + (f":\n{tail}" if tail else ""))
+
+
+class _SignalForwarder:
+    """While installed (only the main thread can install signal handlers), the signals that would end ecsenv are
+    recorded and passed on to every running terraform as SIGINT instead of raising KeyboardInterrupt. Re-entrant:
+    `plan --all` installs it once around its threads, each `run` enters it again."""
+
+    def __init__(self):
+        self._processes = set()
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._previous = {}
+        self.received = 0
+        self.notices = []  # read by the output loop: a signal handler must not write to a stream being written
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            if self._depth == 0:
+                self.received = 0
+                self._previous = {number: signal.signal(number, self._handle) for number in FORWARDED_SIGNALS}
+            self._depth += 1
+        return self
+
+    def __exit__(self, *exc):
+        if threading.current_thread() is threading.main_thread():
+            self._depth -= 1
+            if self._depth == 0:
+                for number, handler in self._previous.items():
+                    signal.signal(number, handler)
+        return False
+
+    @property
+    def installed(self):
+        return self._depth > 0
+
+    def add(self, process):
+        with self._lock:
+            self._processes.add(process)
+
+    def discard(self, process):
+        with self._lock:
+            self._processes.discard(process)
+
+    def _handle(self, number, frame):
+        self.received += 1
+        name = signal.Signals(number).name
+        if self.received == 1:
+            self.notices.append(f"ecsenv: {name} received: passed on to terraform, which stops gracefully (it "
+                                "finishes what is in progress, saves its state and releases the lock). Interrupt "
+                                "again only to make it exit at once, which may lose state.\n")
+        elif self.received == 2:
+            self.notices.append(f"ecsenv: second interrupt ({name}): terraform exits at once; resources being "
+                                "changed may be missing from its state and the lock may stay held.\n")
+        with self._lock:
+            processes = list(self._processes)
+        for process in processes:
+            try:
+                process.send_signal(signal.SIGINT)
+            except (ProcessLookupError, OSError):
+                pass  # it has just exited
 
 
 class Terraform:
-    def __init__(self, env=None, unset=(), color=False, backend_options=()):
+    def __init__(self, env=None, unset=(), color=False, backend_options=(), lock_timeout=DEFAULT_LOCK_TIMEOUT):
         """env: extra environment variables (e.g. the emulator's endpoints); unset: variables to drop (a profile
         that would override the emulator's credentials); backend_options: extra `-backend-config` values (e.g.
-        use_path_style=true for an emulator's S3)."""
+        use_path_style=true for an emulator's S3); lock_timeout: how long to wait for a state lock (`-lock-timeout`)."""
         self.binary = shutil.which("terraform")
         if not self.binary:
             raise UserError("terraform is not on PATH: install Terraform >= 1.10 (https://developer.hashicorp.com/"
@@ -47,61 +142,125 @@ class Terraform:
             self.env.pop(name, None)
         self.color = color and "NO_COLOR" not in os.environ
         self.backend_options = tuple(backend_options)
+        if not LOCK_TIMEOUT_FORMAT.fullmatch(lock_timeout):
+            raise UserError(f"lock timeout {lock_timeout!r}: use a number and a unit, e.g. 90s or 5m")
+        self.lock_timeout = lock_timeout
+        self.signals = _SignalForwarder()
 
-    def run(self, root, *args, echo=None):
-        """(exit code, captured output). Output lines go to echo as they arrive."""
+    def _command(self, root, args):
         command = [self.binary, f"-chdir={root}", *args]
         if not self.color and args and args[0] not in ("output", "version", "fmt"):
             command.append("-no-color")
-        captured = []
-        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              env=self.env, stdin=subprocess.DEVNULL, bufsize=1) as process:
-            for line in process.stdout:
-                captured.append(line)
-                if echo:
-                    echo(line)
-        return process.returncode, "".join(captured)
+        return command
+
+    def run(self, root, *args, echo=None):
+        """(exit code, captured output: stdout and stderr merged, in order). Lines go to echo as they arrive.
+        Raises TerraformInterrupted when a signal stopped terraform before it succeeded."""
+        with self.signals:
+            if self.signals.received:  # interrupted between two terraform runs of one operation: start no more
+                raise TerraformInterrupted(args[0], root, None, self.signals.received > 1, "")
+            captured = []
+            process = subprocess.Popen(self._command(root, args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                       text=True, env=self.env, stdin=subprocess.DEVNULL, bufsize=1,
+                                       process_group=0 if self.signals.installed else None)
+            self.signals.add(process)
+            try:
+                for line in process.stdout:
+                    captured.append(line)
+                    echo = _say(echo, self.signals.notices, line)
+                process.wait()
+            finally:
+                self.signals.discard(process)
+                process.stdout.close()
+                if process.poll() is None:  # only on an error of ours: never leave terraform behind unread
+                    process.send_signal(signal.SIGINT)
+                    process.wait()
+            _say(echo, self.signals.notices)
+            received = self.signals.received
+        output = "".join(captured)
+        if received and process.returncode not in (0, 2):
+            raise TerraformInterrupted(args[0], root, process.returncode, received > 1,
+                                       tail(output, 4 if echo else TAIL_LINES))
+        return process.returncode, output
+
+    def capture(self, root, *args):
+        """stdout (for JSON) apart from stderr: (exit code, stdout, stderr). Nothing else ever parses as JSON."""
+        result = subprocess.run(self._command(root, args), capture_output=True, text=True, env=self.env,
+                                stdin=subprocess.DEVNULL)
+        return result.returncode, result.stdout, result.stderr
+
+    def passthrough(self, root, args):
+        """Terraform with the terminal (stdin, stdout, stderr): `ecsenv tf`. It stays in ecsenv's process group, so
+        a Ctrl-C reaches it directly; ecsenv ignores SIGINT meanwhile and passes SIGTERM / SIGHUP on as SIGINT."""
+        command = [self.binary, f"-chdir={root}", *args]
+        process = subprocess.Popen(command, env=self.env)
+        previous = {number: signal.signal(number, signal.SIG_IGN if number == signal.SIGINT else
+                                          lambda *_: process.send_signal(signal.SIGINT))
+                    for number in FORWARDED_SIGNALS}
+        try:
+            return process.wait()
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
 
     def _checked(self, root, *args, echo=None, what=None):
         code, output = self.run(root, *args, echo=echo)
         if code != 0:
-            raise OperationFailed(f"terraform {what or args[0]} failed in {root} (exit {code})"
-                                  + ("" if echo else f":\n{output.strip()[-2000:]}"))
+            raise failure(what or args[0], root, code, None if echo else output)
         return output
 
-    def needs_init(self, root):
-        """No backend initialised yet, or the backend config changed since (its file is newer)."""
-        marker = os.path.join(root, ".terraform", "terraform.tfstate")
-        backend = os.path.join(root, BACKEND_FILE)
-        if not os.path.exists(marker):
-            return True
-        return os.path.exists(backend) and os.path.getmtime(backend) > os.path.getmtime(marker)
+    # ------------------------------------------------------------ init
 
-    def init(self, root, echo=None):
+    def needs_init(self, root):
+        """True when init has not completed for what the root now asks for: no successful init yet (a failed one
+        leaves `.terraform/` without ecsenv's marker), or changed modules, provider requirements, lock file or
+        backend settings since (lifecycle/init_inputs.py)."""
+        return init_inputs.recorded(self._data_dir(root)) != self._init_fingerprint(root)
+
+    def _data_dir(self, root):
+        return init_inputs.data_dir(root, self.env)
+
+    def _init_fingerprint(self, root):
+        return init_inputs.fingerprint(root, self.backend_options)
+
+    def init(self, root, echo=None, extra=()):
+        """terraform init; the marker that lets later plans skip it is written only once it has succeeded."""
+        data_dir = self._data_dir(root)
+        init_inputs.forget(data_dir)
         args = ["init", "-input=false", "-reconfigure"]
         if os.path.exists(os.path.join(root, BACKEND_FILE)):
             args.append(f"-backend-config={BACKEND_FILE}")
             args += [f"-backend-config={option}" for option in self.backend_options]
-        self._checked(root, *args, echo=echo, what="init")
+        self._checked(root, *args, *extra, echo=echo, what="init")
+        init_inputs.record(data_dir, self._init_fingerprint(root))  # after init: it may have written the lock file
+
+    # ------------------------------------------------------------ plan, show, apply
 
     def plan(self, root, plan_file, echo=None, refresh_only=False, extra=()):
-        """(has changes: exit 2 of -detailed-exitcode, the captured output). extra: more plan options
+        """(changes: terraform's -detailed-exitcode said 2, the captured output). extra: more plan options
         (`-destroy`)."""
-        args = ["plan", "-input=false", "-detailed-exitcode", f"-out={plan_file}", *extra]
+        args = ["plan", "-input=false", "-detailed-exitcode", f"-lock-timeout={self.lock_timeout}",
+                f"-out={plan_file}", *extra]
         if refresh_only:
             args.append("-refresh-only")
         code, output = self.run(root, *args, echo=echo)
         if code not in (0, 2):
-            raise OperationFailed(f"terraform plan failed in {root} (exit {code})"
-                                  + ("" if echo else f":\n{output.strip()[-2000:]}"))
+            raise failure("plan", root, code, None if echo else output)
         return code == 2, output
 
     def show_plan(self, root, plan_file):
-        output = self._checked(root, "show", "-json", plan_file, what="show")
-        return json.loads(output)
+        code, stdout, stderr = self.capture(root, "show", "-json", plan_file)
+        if code != 0:
+            raise failure("show", root, code, stderr or stdout)
+        try:
+            return json.loads(stdout)
+        except ValueError:
+            raise OperationFailed(f"terraform show -json in {root} printed no JSON: {tail(stdout, 3) or '(nothing)'}"
+                                  ) from None
 
     def apply(self, root, plan_file, echo=None):
-        self._checked(root, "apply", "-input=false", "-auto-approve", plan_file, echo=echo, what="apply")
+        self._checked(root, "apply", "-input=false", "-auto-approve", f"-lock-timeout={self.lock_timeout}",
+                      plan_file, echo=echo, what="apply")
 
     def format_text(self, text):
         """`text` (HCL) laid out by `terraform fmt`, or unchanged when terraform cannot parse it: written files stay
@@ -111,31 +270,60 @@ class Terraform:
         return result.stdout if result.returncode == 0 and result.stdout else text
 
 
+def _say(echo, notices, line=None):
+    """Pass a line (and any notice about a signal) to echo; returns echo, or None once the terminal is gone (a
+    closed terminal must not stop ecsenv from reading terraform to the end)."""
+    if echo is None:
+        notices.clear()
+        return None
+    try:
+        while notices:
+            echo(notices.pop(0))
+        if line is not None:
+            echo(line)
+        return echo
+    except OSError:
+        return None
+
+
+def tail(output, lines=TAIL_LINES):
+    return "\n".join(output.strip().splitlines()[-lines:])
+
+
+def failure(what, root, code, output=None):
+    """terraform failed: OperationFailed quoting its last lines when they were not streamed already."""
+    message = f"terraform {what} failed in {root} (exit {code})"
+    return OperationFailed(message + (f":\n{tail(output)}" if output and output.strip() else ""))
+
+
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-SUMMARY = re.compile(r"^Plan: (?:(\d+) to import, )?(\d+) to add, (\d+) to change, (\d+) to destroy\.", re.M)
-RESOURCE = re.compile(r"^\s*# (.+?) (?:will|must) be (created|updated in-place|destroyed|replaced|imported)", re.M)
+SUMMARY = re.compile(r"^Plan: (?:(\d+) to import, )?(\d+) to add, (\d+) to change, (\d+) to destroy"
+                     r"(?:, (\d+) to forget)?\.", re.M)
+RESOURCE = re.compile(r"^\s*# (.+?) (?:will|must) be (created|updated in-place|destroyed|replaced|imported|"
+                      r"removed from the state)", re.M)
 ACTIONS = {"created": "create", "updated in-place": "update", "destroyed": "delete", "replaced": "delete/create",
-           "imported": "import"}
+           "imported": "import", "removed from the state": "forget"}
 
 
 def summarise_output(output):
     """The summary from terraform's own closing lines ("Plan: 1 to add, ..." or "No changes."), or None when they
     are not there. Reading the output costs nothing; `terraform show -json` would load every provider's schema
-    again (seconds, for the AWS provider) just to count."""
+    again (seconds, for the AWS provider) just to count. Only counts: terraform's exit code says whether anything
+    changes ("Changes to Outputs" alone has no "Plan:" line)."""
     text = ANSI.sub("", output)
     resources = tuple((address, ACTIONS[verb]) for address, verb in RESOURCE.findall(text))
     match = SUMMARY.search(text)
     if match:
-        imports, add, change, destroy = (int(group or 0) for group in match.groups())
-        return PlanSummary(add, change, destroy, imports, resources)
-    if re.search(r"^No changes\.", text, re.M):
+        imports, add, change, destroy, forget = (int(group or 0) for group in match.groups())
+        return PlanSummary(add, change, destroy, imports, resources, forget)
+    if re.search(r"^(No changes\.|Changes to Outputs:)", text, re.M):
         return PlanSummary(0, 0, 0, 0, ())
     return None
 
 
 def summarise(plan_json):
     """Counts the way terraform's own summary does: a replacement is one add and one destroy."""
-    add = change = destroy = imports = 0
+    add = change = destroy = imports = forget = 0
     resources = []
     for resource in plan_json.get("resource_changes", []):
         actions = resource.get("change", {}).get("actions", [])
@@ -148,26 +336,6 @@ def summarise(plan_json):
         add += "create" in actions
         destroy += "delete" in actions
         change += actions == ["update"]
+        forget += actions == ["forget"]
         resources.append((resource["address"], "/".join(actions)))
-    return PlanSummary(add, change, destroy, imports, tuple(resources))
-
-
-# What deploys change on purpose: the service's task definition (Terraform ignores it, see modules/container-generic).
-DEPLOY_OWNED = {"aws_ecs_service": {"task_definition"}}
-
-
-def split_drift(plan_json):
-    """(real drift, deploy-made drift) from a refresh-only plan: (address, sorted changed attributes) each."""
-    real, deploys = [], []
-    for entry in plan_json.get("resource_drift", []):
-        change = entry.get("change", {})
-        if change.get("actions") in (["no-op"], ["read"]):
-            continue
-        before, after = change.get("before") or {}, change.get("after") or {}
-        changed = sorted(key for key in set(before) | set(after) if before.get(key) != after.get(key))
-        owned = DEPLOY_OWNED.get(entry.get("type"), set())
-        if change.get("actions") == ["update"] and changed and set(changed) <= owned:
-            deploys.append((entry["address"], changed))
-        else:
-            real.append((entry["address"], changed or change.get("actions")))
-    return real, deploys
+    return PlanSummary(add, change, destroy, imports, tuple(resources), forget)

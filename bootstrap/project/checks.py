@@ -74,6 +74,16 @@ def declared_backends(project_dir):
     """{environment: DeclaredBackend} for every root under environments/ that states S3 backend settings."""
     return _Project(project_dir).declared_backends()
 
+def backend_findings(project_dir, config, environment):
+    """The backend-config findings of one environment (its backend file and inline settings against ecsenv.yaml,
+    and its root's `backend "s3"` declaration): what `plan` and `apply` refuse on, the same comparisons
+    `ecsenv check` makes."""
+    project = _Project(project_dir)
+    findings = (project.backend_file_findings(config, only=environment)
+                + project.inline_override_findings(config, only=environment)
+                + project.backend_declaration_findings(only=environment))
+    return sorted(findings, key=lambda finding: (finding.path, finding.line, finding.message))
+
 
 @dataclass
 class _Block:
@@ -291,7 +301,7 @@ class _Project:
                 f"environment had. To retire it, `ecsenv env remove {name}`; otherwise restore the call"))
         return findings
 
-    def backend_file_findings(self, config):
+    def backend_file_findings(self, config, only=None):
         import hcl2
 
         from bootstrap.project import render
@@ -299,6 +309,8 @@ class _Project:
         findings = []
         for path, expected_text in render.backend_files(config, self.project_dir).items():
             environment = os.path.basename(os.path.dirname(path))
+            if only is not None and environment != only:
+                continue
             rel = self.rel(path)
             if not os.path.isfile(path):
                 findings.append(Finding(rel, 1, BACKEND_CONFIG,
@@ -350,7 +362,7 @@ class _Project:
                 found[name] = DeclaredBackend(name, settings, tuple(sources))
         return found
 
-    def inline_override_findings(self, config):
+    def inline_override_findings(self, config, only=None):
         """Inline `backend "s3"` settings that differ from what ecsenv.yaml implies: whichever wins, one of the two
         is not what it seems (an adopted repository's inline key pointing at another state, say)."""
         import hcl2
@@ -360,6 +372,8 @@ class _Project:
         findings = []
         for path, expected_text in render.backend_files(config, self.project_dir).items():
             directory = os.path.dirname(path)
+            if only is not None and os.path.basename(directory) != only:
+                continue
             inline, where = self.inline_backend(directory)
             if not inline:
                 continue
@@ -373,9 +387,11 @@ class _Project:
                                             "(the backend file carries it) or set it in ecsenv.yaml"))
         return findings
 
-    def backend_declaration_findings(self):
+    def backend_declaration_findings(self, only=None):
         findings = []
         for name, directory in self.environment_dirs():
+            if only is not None and name != only:
+                continue
             files = self.tf_files(directory)
             if not files:
                 continue

@@ -275,7 +275,7 @@ def test_drift_lists_what_changed_behind_terraforms_back(repo, boto, capsys, mon
 
 
 def test_task_definition_changes_made_by_deploys_are_not_drift():
-    from bootstrap.lifecycle.terraform import split_drift
+    from bootstrap.lifecycle.drift import split_drift
 
     plan = {"resource_drift": [
         {"address": "module.deployment.module.service[\"web\"].aws_ecs_service.this", "type": "aws_ecs_service",
