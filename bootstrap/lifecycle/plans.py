@@ -150,7 +150,7 @@ def plan_all(project_dir, config, terraform, workers=4, progress=None, reinit=Fa
     return {name: results[name] for name in names}
 
 
-def _read_meta(path, environment):
+def _read_meta(project_dir, path, environment):
     """A plan's metadata, or a UserError saying to plan again (a truncated or hand-edited file)."""
     try:
         with open(path, encoding="utf-8") as handle:
@@ -159,20 +159,21 @@ def _read_meta(path, environment):
             raise ValueError("not a plan's metadata")
         return meta
     except (OSError, ValueError):
-        raise UserError(f"the saved plan's metadata {os.path.relpath(path)} is unreadable: run `ecsenv plan "
-                        f"{environment}` again") from None
+        where = os.path.relpath(path, project_dir)
+        raise UserError(f"the saved plan's metadata {where} is unreadable: run `ecsenv plan {environment}` again"
+                        ) from None
 
 
 def saved_plan(project_dir, environment, sha):
     """(plan file, its metadata) of the current commit, or a UserError saying what to run instead."""
     plan_file, meta_file = _plan_paths(project_dir, environment, sha)
     if os.path.exists(plan_file) and os.path.exists(meta_file):
-        return plan_file, _read_meta(meta_file, environment)
+        return plan_file, _read_meta(project_dir, meta_file, environment)
     # <env>-<12 hex>.json exactly: "prod-*" would also match prod-eu's plans
     others = sorted(glob.glob(os.path.join(os.path.abspath(project_dir), PLANS_DIR,
                                            f"{environment}-{'[0-9a-f]' * 12}.json")), key=os.path.getmtime)
     if others:
-        other = _read_meta(others[-1], environment)["sha"]
+        other = _read_meta(project_dir, others[-1], environment)["sha"]
         raise UserError(f"the saved plan for {environment} was made at {other[:12]}, but HEAD is {sha[:12]}: "
                         f"run `ecsenv plan {environment}` first")
     raise UserError(f"no saved plan for {environment} at {sha[:12]}: run `ecsenv plan {environment}` first")
@@ -245,18 +246,19 @@ def apply(project_dir, config, environment, aws, terraform, identity, checked, e
 def interrupted_apply(environment, stop):
     """What an interrupted apply left, and what to run next (TerraformInterrupted, exit 130). Never "re-run picks
     up": the saved plan is stale once the state changed (terraform refuses it), so the next step is a new plan."""
-    said = f" Terraform's last words:\n{stop.tail}\n" if stop.tail else " "
+    said = (f"Terraform's last words:\n{stop.tail}\n" if stop.tail
+            else "Terraform's output above says what was cut short. ")
     if stop.forced:
-        text = (f"apply of {environment} interrupted twice: terraform exited at once.{said}Its state may lack "
+        text = (f"apply of {environment} interrupted twice: terraform exited at once. {said}Its state may lack "
                 "resources it was creating, and the state lock may still be held. Run `ecsenv plan "
                 f"{environment}`: if it says the state is locked by this apply, release the lock with `ecsenv tf "
-                f"{environment} -- force-unlock LOCK_ID`; bring any resource created but missing from the plan's "
-                f"state in with `ecsenv tf {environment} -- import ADDRESS ID`.")
+                f"{environment} -- force-unlock LOCK_ID`; bring a resource that was created but is missing from "
+                f"the state in with `ecsenv tf {environment} -- import ADDRESS ID`.")
     else:
-        text = (f"apply of {environment} interrupted: terraform stopped gracefully (it finished the operations in "
-                f"progress, saved its state of what it had done and released the state lock).{said}The saved "
-                f"plan is used up; run `ecsenv plan {environment}` to see what is left, then `ecsenv apply "
-                f"{environment}`.")
+        text = (f"apply of {environment} interrupted: terraform stopped gracefully, writing the state of what it "
+                f"had done and releasing the state lock. {said}The saved plan is used up (terraform refuses a "
+                f"plan once the state has changed): run `ecsenv plan {environment}` to see what is left, then "
+                f"`ecsenv apply {environment}`.")
     return TerraformInterrupted(stop.command, stop.root, stop.returncode, stop.forced, stop.tail, text)
 
 

@@ -180,7 +180,7 @@ class Terraform:
         output = "".join(captured)
         if received and process.returncode not in (0, 2):
             raise TerraformInterrupted(args[0], root, process.returncode, received > 1,
-                                       tail(output, 4 if echo else TAIL_LINES))
+                                       "" if echo else tail(output))  # streamed output is on screen already
         return process.returncode, output
 
     def capture(self, root, *args):

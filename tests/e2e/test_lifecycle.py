@@ -1,7 +1,11 @@
 """`ecsenv plan` / `apply` with SHA discipline, on real terraform against the moto server, in a git repo made here."""
 
 import json
+import os
+import re
+import signal
 import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -274,33 +278,170 @@ def test_drift_lists_what_changed_behind_terraforms_back(repo, boto, capsys, mon
     assert "drift: aws_s3_bucket.assets: tags" in out
 
 
-def test_task_definition_changes_made_by_deploys_are_not_drift():
-    from bootstrap.lifecycle.drift import split_drift
+# ------------------------------------------------------------------ interrupts, init, backend, plan semantics
 
-    plan = {"resource_drift": [
-        {"address": "module.deployment.module.service[\"web\"].aws_ecs_service.this", "type": "aws_ecs_service",
-         "change": {"actions": ["update"], "before": {"task_definition": "web:3", "desired_count": 1},
-                    "after": {"task_definition": "web:5", "desired_count": 1}}},
-        {"address": "aws_s3_bucket.assets", "type": "aws_s3_bucket",
-         "change": {"actions": ["update"], "before": {"tags": {"a": "1"}}, "after": {"tags": {"a": "2"}}}},
-        {"address": "aws_ecs_service.scaled", "type": "aws_ecs_service",
-         "change": {"actions": ["update"], "before": {"task_definition": "x:1", "desired_count": 1},
-                    "after": {"task_definition": "x:2", "desired_count": 4}}},
-    ]}
-    real, deploys = split_drift(plan)
-    assert deploys == [("module.deployment.module.service[\"web\"].aws_ecs_service.this", ["task_definition"])]
-    assert real == [("aws_s3_bucket.assets", ["tags"]),
-                    ("aws_ecs_service.scaled", ["desired_count", "task_definition"])]
+def slow_root(count=30):
+    """A root whose apply takes a while: each resource runs `sleep 2` (terraform creates 10 at a time)."""
+    return textwrap.dedent(f"""\
+        terraform {{
+          backend "s3" {{}}
+        }}
+
+        resource "terraform_data" "step" {{
+          count = {count}
+          input = count.index
+
+          provisioner "local-exec" {{
+            command = "sleep 2"
+          }}
+        }}
+        """)
 
 
-def test_summary_is_read_from_terraforms_closing_lines():
-    from bootstrap.lifecycle.terraform import PlanSummary, summarise_output
+def ecsenv(repo, *argv, **kwargs):
+    """ecsenv as its own process (signals, file descriptors): Popen with its output merged and piped."""
+    return subprocess.Popen([sys.executable, "-m", "bootstrap", *argv], cwd=repo, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL, **kwargs)
 
-    output = ("  # aws_s3_bucket.a will be created\n  # module.m[\"x\"].aws_iam_role.r must be replaced\n"
-              "\x1b[1mPlan:\x1b[0m 1 to import, 2 to add, 0 to change, 1 to destroy.\n")
-    summary = summarise_output(output)  # colour codes as a terminal run prints them
-    assert summary == PlanSummary(2, 0, 1, 1, (("aws_s3_bucket.a", "create"),
-                                               ('module.m["x"].aws_iam_role.r', "delete/create")))
-    assert summarise_output("No changes. Your infrastructure matches the configuration.\n") == PlanSummary(
-        0, 0, 0, 0, ())
-    assert summarise_output("Error: something\n") is None
+
+def lock_entries(boto, environment):
+    """The state locks held on an environment's state: DynamoDB lock items and the S3 .tflock object."""
+    key = f"{environment}/terraform.tfstate"
+    items = boto.dynamodb.scan(TableName="acme-tfstate-lock")["Items"]
+    held = [item["LockID"]["S"] for item in items if item["LockID"]["S"] == f"{BUCKET}/{key}"]
+    listed = boto.s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{key}.tflock").get("Contents", [])
+    return held + [entry["Key"] for entry in listed]
+
+
+def start_slow_apply(repo, capsys):
+    """A committed slow root, planned; then `ecsenv apply staging` in a session of its own (the terminal: Ctrl-C
+    signals its whole foreground process group), read up to the first resource created. (process, lines so far)"""
+    (repo / "environments" / "staging" / "main.tf").write_text(slow_root())
+    commit(repo, "slow")
+    assert run(capsys, "plan", "staging")[0] == 3
+    process = ecsenv(repo, "apply", "staging", start_new_session=True)
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if "Creation complete" in line:
+            return process, lines
+    raise AssertionError("".join(lines))
+
+
+def created_resources(output):
+    return set(re.findall(r"^(terraform_data\.step\[\d+\]): Creation complete", output, re.M))
+
+
+@pytest.mark.parametrize("sent", ["SIGINT to the terminal's process group", "SIGTERM to ecsenv",
+                                  "SIGHUP with the terminal gone"])
+def test_an_interrupted_apply_saves_terraforms_state_and_releases_both_locks(repo, boto, capsys, sent):
+    process, lines = start_slow_apply(repo, capsys)
+    if sent.startswith("SIGINT"):
+        os.killpg(process.pid, signal.SIGINT)
+    elif sent.startswith("SIGTERM"):
+        os.kill(process.pid, signal.SIGTERM)
+    else:
+        os.kill(process.pid, signal.SIGHUP)
+        process.stdout.close()  # nobody reads any more: ecsenv must keep draining terraform all the same
+    if not process.stdout.closed:
+        lines += process.stdout.readlines()
+        assert process.wait(timeout=120) == 130
+        output = "".join(lines)
+        assert "passed on to terraform" in output, output
+        assert "interrupted: terraform stopped gracefully" in output, output
+        assert "run `ecsenv plan staging`" in output and "picks up" not in output
+        assert "Two interrupts received" not in output  # terraform saw one interrupt: not the terminal's AND ours
+    else:
+        process.wait(timeout=120)
+        output = "".join(lines)
+    created = created_resources(output)
+    assert 0 < len(created) < 30
+
+    # No lock left behind, and everything terraform created is in the state: the next plan takes the lock at once.
+    assert lock_entries(boto, "staging") == []
+    listing = ecsenv(repo, "tf", "staging", "--", "state", "list")
+    state = set(listing.stdout.read().split())
+    assert listing.wait(timeout=60) == 0
+    assert created <= state
+    code, out, err = run(capsys, "plan", "staging", "--lock-timeout", "0s")
+    assert code == 3, out + err
+
+
+def test_a_second_interrupt_is_terraforms_force_stop_and_the_message_says_what_may_be_left(repo, capsys):
+    process, lines = start_slow_apply(repo, capsys)
+    os.kill(process.pid, signal.SIGINT)
+    for line in process.stdout:
+        lines.append(line)
+        if "Interrupt received" in line:
+            os.kill(process.pid, signal.SIGINT)
+            break
+    lines += process.stdout.readlines()
+    assert process.wait(timeout=120) == 130
+    output = "".join(lines)
+    assert "second interrupt (SIGINT): terraform exits at once" in output, output
+    assert "Two interrupts received" in output  # terraform's own force stop
+    assert "interrupted twice" in output and "force-unlock" in output and "import" in output
+
+
+def test_plan_initialises_again_when_a_module_is_added(repo, capsys):
+    assert run(capsys, "plan", "staging")[0] == 3
+    module = repo / "modules" / "notes"
+    module.mkdir(parents=True)
+    (module / "main.tf").write_text('resource "terraform_data" "note" {\n  input = "n"\n}\n')
+    with open(repo / "environments" / "staging" / "main.tf", "a") as handle:
+        handle.write('\nmodule "notes" {\n  source = "../../modules/notes"\n}\n')
+    commit(repo, "a module")
+    code, out, err = run(capsys, "plan", "staging")  # without a re-init: "Module not installed"
+    assert code == 3, out + err
+    assert "Initializing modules" in out and "module.notes.terraform_data.note will be created" in out
+    code, out, err = run(capsys, "plan", "staging")
+    assert code == 3 and "Initializing" not in out  # nothing init depends on changed since
+    code, out, err = run(capsys, "plan", "staging", "--reinit")
+    assert code == 3 and "Initializing" in out
+
+
+def test_plan_and_apply_refuse_a_backend_file_that_is_not_ecsenv_yamls(repo, capsys):
+    backend = repo / "environments" / "staging" / "backend.s3.tfbackend"
+    backend.write_text(backend.read_text().replace("staging/terraform.tfstate", "production/terraform.tfstate"))
+    commit(repo, "copy-pasted backend")
+    for command in ("plan", "apply"):
+        code, out, err = run(capsys, command, "staging")
+        assert code == 2, err
+        assert "environments/staging/backend.s3.tfbackend" in err
+        assert 'key = "production/terraform.tfstate", but ecsenv.yaml implies key = "staging/terraform.tfstate"' \
+            in err
+        assert "Terraform" not in out  # nothing ran
+
+
+def test_a_plan_that_only_changes_outputs_is_a_change(repo, capsys):
+    assert run(capsys, "plan", "staging")[0] == 3
+    assert run(capsys, "apply", "staging")[0] == 0
+    with open(repo / "environments" / "staging" / "main.tf", "a") as handle:
+        handle.write('\noutput "release" {\n  value = terraform_data.release.output\n}\n')
+    sha = commit(repo, "an output")
+    code, out, err = run(capsys, "plan", "staging")
+    assert code == 3, out + err
+    assert f"staging at {sha[:12]}: 0 to add, 0 to change, 0 to destroy (only outputs change)." in out
+    assert "No changes" not in out.split("\n\n")[-1]
+    plan_file = repo / ".ecsenv" / "plans" / f"staging-{sha[:12]}.tfplan"
+    meta_file = plan_file.with_suffix(".json")
+    assert (plan_file.stat().st_mode & 0o777, meta_file.stat().st_mode & 0o777) == (0o600, 0o600)
+    assert json.loads(meta_file.read_text())["changes"] is True
+
+    for corrupt in ('{"environment": "sta', "[]"):
+        meta_file.write_text(corrupt)
+        code, out, err = run(capsys, "apply", "staging")
+        assert code == 2
+        assert err.strip().splitlines() == [
+            f"ecsenv: error: the saved plan's metadata .ecsenv/plans/{meta_file.name} is unreadable: "
+            "run `ecsenv plan staging` again"]
+    assert run(capsys, "plan", "staging")[0] == 3
+    assert run(capsys, "apply", "staging")[0] == 0
+    assert run(capsys, "plan", "staging")[0] == 0
+
+
+def test_plan_of_a_promoted_environment_says_apply_waits_for_its_source(repo, capsys):
+    code, out, err = run(capsys, "plan", "production")
+    assert code == 3, err
+    assert "Note: production promotes from staging, which has not applied" in out
+    assert "`ecsenv apply staging`" in out
