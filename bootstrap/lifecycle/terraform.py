@@ -299,10 +299,10 @@ def failure(what, root, code, output=None):
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 SUMMARY = re.compile(r"^Plan: (?:(\d+) to import, )?(\d+) to add, (\d+) to change, (\d+) to destroy"
                      r"(?:, (\d+) to forget)?\.", re.M)
-RESOURCE = re.compile(r"^\s*# (.+?) (?:will|must) be (created|updated in-place|destroyed|replaced|imported|"
-                      r"removed from the state)", re.M)
+RESOURCE = re.compile(r"^\s*# (.+?) (?:will|must) (?:be )?(created|updated in-place|destroyed|replaced|imported|"
+                      r"no longer be managed by Terraform)", re.M)
 ACTIONS = {"created": "create", "updated in-place": "update", "destroyed": "delete", "replaced": "delete/create",
-           "imported": "import", "removed from the state": "forget"}
+           "imported": "import", "no longer be managed by Terraform": "forget"}
 
 
 def summarise_output(output):
@@ -315,6 +315,8 @@ def summarise_output(output):
     match = SUMMARY.search(text)
     if match:
         imports, add, change, destroy, forget = (int(group or 0) for group in match.groups())
+        # terraform 1.11 prints no "to forget" count: the resources it no longer manages are counted here
+        forget = max(forget, sum(action == "forget" for _, action in resources))
         return PlanSummary(add, change, destroy, imports, resources, forget)
     if re.search(r"^(No changes\.|Changes to Outputs:)", text, re.M):
         return PlanSummary(0, 0, 0, 0, ())

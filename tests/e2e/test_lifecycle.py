@@ -152,6 +152,16 @@ def test_plan_all_prints_one_table(repo, capsys):
     assert lines[0].split() == ["ENVIRONMENT", "COMMIT", "ADD", "CHANGE", "DESTROY", "RESULT"]
     assert [line.split()[0] for line in lines[1:]] == ["global_aws", "staging", "production"]
     assert all(line.split()[2:5] == ["1", "0", "0"] and line.endswith("changes") for line in lines[1:])
+    progress = err.splitlines()  # a line per environment as it finishes, in whatever order they finish
+    assert sorted(line.split(":")[0] for line in progress) == ["global_aws", "production", "staging"]
+    assert all(re.search(r": 1 to add, 0 to change, 0 to destroy: changes \(\d+s\)$", line) for line in progress)
+
+    (repo / "environments" / "production" / "main.tf").write_text(root_tf("v1").replace('"v1"', "var.missing"))
+    commit(repo, "broken production")
+    code, out, err = run(capsys, "plan", "--all")
+    assert code == 1
+    failed = err[err.index("production: failed"):]
+    assert "terraform plan failed in" in failed and "Reference to undeclared input variable" in failed
 
 
 def test_plan_of_an_unknown_environment_is_bad_usage(repo, capsys):
@@ -264,14 +274,24 @@ def test_drift_lists_what_changed_behind_terraforms_back(repo, boto, capsys, mon
           tags   = {{ team = "web" }}
         }}
         """))
-    (repo / ".gitignore").write_text(".terraform/\n.terraform.lock.hcl\n")
-    commit(repo, "assets bucket")
-    assert run(capsys, "plan", "staging")[0] == 3
+    commit(repo, "assets bucket")  # .gitignore has .terraform/ only: the lock file init writes is not ignored
+    code, out, err = run(capsys, "plan", "staging")
+    assert code == 3, err
+    assert "terraform init wrote environments/staging/.terraform.lock.hcl" in out and "commit it" in out
+    assert "Saved the plan: apply it" not in out
+    code, out, err = run(capsys, "apply", "staging")
+    assert code == 2 and "environments/staging/.terraform.lock.hcl: terraform init writes this file" in err
+    commit(repo, "the provider lock file")  # as CI would have it: committed
+    code, out, err = run(capsys, "plan", "staging")
+    assert code == 3 and "Saved the plan: apply it with `ecsenv apply staging`." in out
+    assert "Initializing" not in out  # committing the lock file changed nothing init depends on
     assert run(capsys, "apply", "staging")[0] == 0
     code, out, err = run(capsys, "drift", "staging")
     assert code == 0, out + err
     assert "No drift in staging." in out
 
+    # terraform's warnings on stderr (here: a CLI config file that is missing) are never read as JSON
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(tmp_path / "missing.tfrc"))
     boto.s3.put_bucket_tagging(Bucket="acme-staging-assets", Tagging={"TagSet": [{"Key": "team", "Value": "ops"}]})
     code, out, err = run(capsys, "drift", "staging")
     assert code == 3, out + err
