@@ -27,12 +27,12 @@ def cmd_backend(ctx):
     print(f"Locking: {config.state.locking} -> {step} in {os.path.normpath(config_path)}.")
     print(display.format_files(written))
     if step == "both":
-        print("Step 1 of 2 done: every run now takes both locks. In each environment run "
-              "`terraform init -reconfigure -backend-config=backend.s3.tfbackend` and a plan, then run "
+        print("Step 1 of 2 done: every run now takes both locks. Commit the backend files; in each environment run "
+              "`ecsenv plan ENV` (it initialises again with the new backend config), then run "
               "`ecsenv backend migrate-locking --to lockfile` again.")
     else:
-        print("Step 2 of 2 done: Terraform now locks with the S3 lockfile only; re-initialise each environment "
-              "with `terraform init -reconfigure -backend-config=backend.s3.tfbackend`.")
+        print("Step 2 of 2 done: Terraform now locks with the S3 lockfile only. Commit the backend files; the next "
+              "`ecsenv plan ENV` initialises each environment again with them.")
         print(lock_migration.keeping_the_table(config.state))
     return EXIT_OK
 

@@ -9,6 +9,7 @@ import datetime
 import glob
 import json
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -111,13 +112,19 @@ def plan_all(project_dir, config, terraform, workers=4, progress=None, reinit=Fa
     progress(environment, PlanResult or EcsenvError) is called as each finishes. Returns {environment: PlanResult or
     the EcsenvError it failed with}, in environment order. An interrupt is passed on to every running terraform;
     TerraformInterrupted is raised once they have all exited."""
+    shared = terraform.env.get("TF_DATA_DIR")
+    if shared and os.path.isabs(shared):
+        raise UserError(f"TF_DATA_DIR={shared} would give every environment the same terraform data directory: "
+                        "unset it (or make it relative) for `ecsenv plan --all`, or plan one environment at a time")
     names = environment_names(config)
     results = {}
+    one_at_a_time = threading.Lock()  # progress lines come from several threads
 
     def finish(environment, result):
-        results[environment] = result
-        if progress:
-            progress(environment, result)
+        with one_at_a_time:
+            results[environment] = result
+            if progress:
+                progress(environment, result)
         return result
 
     with terraform.signals:

@@ -73,15 +73,15 @@ def next_step(aws, config):
     locks = active_locks(aws, state)
     if locks:
         raise OperationFailed(f"the lock table holds an active lock: {describe_locks(locks)}. Wait for it to finish "
-                              "(or, if it is stale, `terraform force-unlock LOCK_ID` in that environment) and retry")
+                              "(or, if it is stale, `ecsenv tf ENV -- force-unlock LOCK_ID`) and retry")
     if state.locking == "dynamodb":
         return "both"
     lacking = environments_without_lockfile(aws, config)
     if lacking:
         raise OperationFailed(
             f"not yet: {', '.join(lacking)} {'has' if len(lacking) == 1 else 'have'} a state but never took the S3 "
-            "lockfile. In each, run `terraform init -reconfigure -backend-config=backend.s3.tfbackend` and a plan "
-            "(so it runs with both locks), then run this command again")
+            "lockfile. In each, run `ecsenv plan ENV` (it initialises again with both locks and takes them), then "
+            "run this command again")
     return "lockfile"
 
 
