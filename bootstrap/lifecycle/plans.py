@@ -239,12 +239,13 @@ def apply(project_dir, config, environment, aws, terraform, identity, checked, e
     """Apply what check_apply() approved (its result is `checked`), then record it."""
     sha, on_main, plan_file = checked
     root = environment_root(project_dir, config, environment)
-    try:
-        terraform.apply(root, plan_file, echo)
-    except TerraformInterrupted as stop:
-        raise interrupted_apply(environment, stop) from None
-    record = ledger.new_record(environment, sha, identity.arn, on_main, emergency)
-    ledger.write(aws, config.state.bucket, record)
+    with terraform.signals:  # from here an interrupt goes to terraform, and once it has applied, waits for the record
+        try:
+            terraform.apply(root, plan_file, echo)
+        except TerraformInterrupted as stop:
+            raise interrupted_apply(environment, stop) from None
+        record = ledger.new_record(environment, sha, identity.arn, on_main, emergency)
+        ledger.write(aws, config.state.bucket, record)
     for path in _plan_paths(project_dir, environment, sha):  # a plan applies once; terraform refuses it after
         os.unlink(path)
     return record
@@ -255,7 +256,10 @@ def interrupted_apply(environment, stop):
     up": the saved plan is stale once the state changed (terraform refuses it), so the next step is a new plan."""
     said = (f"Terraform's last words:\n{stop.tail}\n" if stop.tail
             else "Terraform's output above says what was cut short. ")
-    if stop.forced:
+    if stop.returncode is None:
+        text = (f"apply of {environment} interrupted before terraform started: nothing was applied; the saved plan "
+                f"still stands (`ecsenv apply {environment}`).")
+    elif stop.forced:
         text = (f"apply of {environment} interrupted twice: terraform exited at once. {said}Its state may lack "
                 "resources it was creating, and the state lock may still be held. Run `ecsenv plan "
                 f"{environment}`: if it says the state is locked by this apply, release the lock with `ecsenv tf "

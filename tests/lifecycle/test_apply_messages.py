@@ -23,6 +23,11 @@ def test_a_forced_interrupt_says_what_may_be_left_and_how_to_repair_it():
     assert "`ecsenv tf qa -- force-unlock LOCK_ID`" in text and "`ecsenv tf qa -- import ADDRESS ID`" in text
 
 
+def test_an_interrupt_before_terraform_started_says_nothing_was_applied():
+    text = str(plans.interrupted_apply("qa", TerraformInterrupted("apply", "/r", None, False, "")))
+    assert "nothing was applied" in text and "`ecsenv apply qa`" in text
+
+
 def test_a_dirty_tree_refusal_explains_terraforms_lock_file():
     error = plans.dirty_refusal("qa", ["environments/qa/.terraform.lock.hcl"])
     assert error.exit_code == EXIT_USAGE
