@@ -131,9 +131,7 @@ def cmd_drift(ctx):
 def cmd_tf(ctx):
     from bootstrap.lifecycle import plans as lifecycle
 
-    args = list(ctx.args.terraform_args)
-    if args[:1] == ["--"]:
-        args = args[1:]
+    args = terraform_args(ctx)
     environment = ctx.args.environment
     if not args:
         raise UserError(f"name the terraform command after --, e.g. `ecsenv tf {environment} -- state list`")
@@ -147,6 +145,30 @@ def cmd_tf(ctx):
     root = lifecycle.prepare(ctx.project_dir, ctx.config, environment, terraform, echo=echo_to(sys.stderr))
     ctx.start_changes()
     return terraform.passthrough(root, args)
+
+
+def terraform_args(ctx):
+    """What `ecsenv tf` passes to terraform. argparse leaves everything after ENV to terraform (and drops a `--`
+    right after it); ecsenv's own options between ENV and `--` (`ecsenv tf qa --local -- ...`) are taken back."""
+    args = list(ctx.args.terraform_args)
+    if "--" in args:
+        cut = args.index("--")
+        _own_options(ctx, args[:cut])
+        args = args[cut + 1:]
+    return args
+
+
+def _own_options(ctx, options):
+    if not options:
+        return
+    from bootstrap.cli.parser import build_parser
+
+    parsed = build_parser().parse_args([*options, "tf", ctx.args.environment])
+    for name in ("local", "profile", "region", "project_dir"):
+        value = getattr(parsed, name)
+        if value not in (None, False, "."):
+            setattr(ctx.args, name, value)
+    ctx.project_dir = ctx.args.project_dir
 
 
 COMMANDS = {"plan": cmd_plan, "apply": cmd_apply, "drift": cmd_drift, "tf": cmd_tf}

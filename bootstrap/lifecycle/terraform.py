@@ -193,7 +193,11 @@ class Terraform:
         """Terraform with the terminal (stdin, stdout, stderr): `ecsenv tf`. It stays in ecsenv's process group, so
         a Ctrl-C reaches it directly; ecsenv ignores SIGINT meanwhile and passes SIGTERM / SIGHUP on as SIGINT."""
         command = [self.binary, f"-chdir={root}", *args]
-        process = subprocess.Popen(command, env=self.env)
+        env = dict(self.env)
+        env.pop("TF_INPUT")  # a person is there: `force-unlock`, `state rm` may ask for confirmation
+        if "TF_INPUT" in os.environ:
+            env["TF_INPUT"] = os.environ["TF_INPUT"]
+        process = subprocess.Popen(command, env=env)
         previous = {number: signal.signal(number, signal.SIG_IGN if number == signal.SIGINT else
                                           lambda *_: process.send_signal(signal.SIGINT))
                     for number in FORWARDED_SIGNALS}
