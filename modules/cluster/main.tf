@@ -13,8 +13,14 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
   region     = data.aws_region.current.name
-  https      = var.certificate_arn != ""
-  tags       = merge(var.tags, { "ecsenv:project" = var.project, "ecsenv:environment" = var.environment })
+  # HTTPS: a certificate ARN given by hand, or the ACM certificate of domain_name once it can be validated (the
+  # validation records are in the Route53 zone, or created by hand and confirmed).
+  acm_certificate = var.certificate_arn == "" && var.domain_name != ""
+  acm_validated   = local.acm_certificate && (var.route53_zone_id != "" || var.certificate_validation_records_created)
+  https           = var.certificate_arn != "" || local.acm_validated
+  certificate_arn = var.certificate_arn != "" ? var.certificate_arn : (local.acm_validated ? aws_acm_certificate_validation.this[0].certificate_arn : "")
+  domain_names    = concat([var.domain_name], var.subject_alternative_names)
+  tags            = merge(var.tags, { "ecsenv:project" = var.project, "ecsenv:environment" = var.environment })
 }
 
 # --- KMS: one customer-managed key per environment --------------------------------------------------------------
@@ -218,33 +224,38 @@ resource "aws_vpc_security_group_ingress_rule" "alb_https" {
   to_port           = 443
 }
 
-# Rules between the load balancer and the tasks name the subnets' CIDR blocks rather than each other's security
-# group: the same tightness here (the load balancer lives in the public subnets, the tasks in the private ones).
-resource "aws_vpc_security_group_egress_rule" "alb_to_services" {
-  count             = 2
-  security_group_id = aws_security_group.alb.id
-  description       = "To the services' tasks in ${aws_subnet.private[count.index].availability_zone}"
-  cidr_ipv4         = aws_subnet.private[count.index].cidr_block
-  ip_protocol       = "tcp"
-  from_port         = 0
-  to_port           = 65535
-}
-
 resource "aws_security_group" "services" {
   name        = "${local.name}-services"
-  description = "${local.name} ECS tasks: from the load balancer subnets; out to HTTPS and the VPC"
+  description = "${local.name} ECS tasks: from the load balancer on the services' ports; out to HTTPS and the VPC"
   vpc_id      = aws_vpc.this.id
   tags        = merge(local.tags, { Name = "${local.name}-services" })
 }
 
-resource "aws_vpc_security_group_ingress_rule" "services_from_alb" {
-  count             = 2
-  security_group_id = aws_security_group.services.id
-  description       = "From the load balancer in ${aws_subnet.public[count.index].availability_zone}"
-  cidr_ipv4         = aws_subnet.public[count.index].cidr_block
+# The load balancer reaches the tasks only on the public services' container ports. The rules name the subnets'
+# CIDR blocks (the load balancer lives in the public subnets, the tasks in the private ones); keys are port and
+# zone, both known when planning.
+locals {
+  service_port_zones = { for pair in setproduct(distinct(var.service_ports), [0, 1]) : "${pair[0]}-${pair[1]}" => { port = pair[0], zone = pair[1] } }
+}
+
+resource "aws_vpc_security_group_egress_rule" "alb_to_services" {
+  for_each          = local.service_port_zones
+  security_group_id = aws_security_group.alb.id
+  description       = "To the services' tasks on ${each.value.port} in ${aws_subnet.private[each.value.zone].availability_zone}"
+  cidr_ipv4         = aws_subnet.private[each.value.zone].cidr_block
   ip_protocol       = "tcp"
-  from_port         = 0
-  to_port           = 65535
+  from_port         = each.value.port
+  to_port           = each.value.port
+}
+
+resource "aws_vpc_security_group_ingress_rule" "services_from_alb" {
+  for_each          = local.service_port_zones
+  security_group_id = aws_security_group.services.id
+  description       = "From the load balancer in ${aws_subnet.public[each.value.zone].availability_zone} on ${each.value.port}"
+  cidr_ipv4         = aws_subnet.public[each.value.zone].cidr_block
+  ip_protocol       = "tcp"
+  from_port         = each.value.port
+  to_port           = each.value.port
 }
 
 resource "aws_vpc_security_group_egress_rule" "services_https" {
@@ -312,7 +323,7 @@ resource "aws_lb_listener" "https" {
   port              = 443
   protocol          = "HTTPS"
   ssl_policy        = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-  certificate_arn   = var.certificate_arn
+  certificate_arn   = local.certificate_arn
 
   default_action {
     type = "fixed-response"
@@ -325,6 +336,71 @@ resource "aws_lb_listener" "https" {
   }
 
   tags = local.tags
+}
+
+# --- Certificate and DNS (optional: domain_name) -----------------------------------------------------------------
+
+# DNS validation: ACM issues the certificate once a CNAME per domain exists
+# (https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html). With route53_zone_id Terraform writes
+# them; without, output certificate_validation_records lists them for whoever runs the DNS.
+resource "aws_acm_certificate" "this" {
+  count                     = local.acm_certificate ? 1 : 0
+  domain_name               = var.domain_name
+  subject_alternative_names = var.subject_alternative_names
+  validation_method         = "DNS"
+  key_algorithm             = "RSA_2048"
+  tags                      = merge(local.tags, { Name = var.domain_name })
+
+  lifecycle {
+    create_before_destroy = true # the listener keeps a valid certificate while a replacement is issued
+  }
+}
+
+locals {
+  validation_records = local.acm_certificate ? {
+    for option in aws_acm_certificate.this[0].domain_validation_options : option.domain_name => {
+      name  = option.resource_record_name
+      type  = option.resource_record_type
+      value = option.resource_record_value
+    }
+  } : {}
+}
+
+# Keyed by the configured names (known at plan time), not by the certificate's computed options. A wildcard and its
+# apex share one record: allow_overwrite lets the second write the same value.
+resource "aws_route53_record" "validation" {
+  for_each        = local.acm_certificate && var.route53_zone_id != "" ? toset(local.domain_names) : toset([])
+  zone_id         = var.route53_zone_id
+  name            = local.validation_records[each.value].name
+  type            = local.validation_records[each.value].type
+  records         = [local.validation_records[each.value].value]
+  ttl             = 300
+  allow_overwrite = true
+}
+
+# Waits (up to the timeout) until ACM reports the certificate ISSUED; the HTTPS listener uses its ARN.
+resource "aws_acm_certificate_validation" "this" {
+  count                   = local.acm_validated ? 1 : 0
+  certificate_arn         = aws_acm_certificate.this[0].arn
+  validation_record_fqdns = var.route53_zone_id != "" ? [for record in aws_route53_record.validation : record.fqdn] : null
+
+  timeouts {
+    create = "45m"
+  }
+}
+
+# The domain's names (not wildcards) point at the load balancer, when the zone is Terraform's to write.
+resource "aws_route53_record" "alias" {
+  for_each = var.route53_zone_id != "" && var.domain_name != "" ? toset([for name in local.domain_names : name if !startswith(name, "*")]) : toset([])
+  zone_id  = var.route53_zone_id
+  name     = each.value
+  type     = "A"
+
+  alias {
+    name                   = aws_lb.this.dns_name
+    zone_id                = aws_lb.this.zone_id
+    evaluate_target_health = true
+  }
 }
 
 # --- ECS cluster and its logs -----------------------------------------------------------------------------------

@@ -10,6 +10,11 @@ output "private_subnet_ids" {
   value = aws_subnet.private[*].id
 }
 
+output "private_subnet_cidr_blocks" {
+  description = "CIDR blocks of the private subnets (the tasks'), for the rules of what the tasks reach."
+  value       = aws_subnet.private[*].cidr_block
+}
+
 output "alb_arn" {
   value = aws_lb.this.arn
 }
@@ -51,4 +56,24 @@ output "log_group_arn" {
 output "kms_key_arn" {
   description = "The environment's KMS key (logs, secrets, ECS exec)."
   value       = aws_kms_key.this.arn
+}
+
+output "alb_arn_suffix" {
+  description = "app/<name>/<id>: the load balancer's CloudWatch dimension (autoscaling on requests per target)."
+  value       = aws_lb.this.arn_suffix
+}
+
+output "alb_zone_id" {
+  description = "Hosted zone id of the load balancer (for alias records made elsewhere)."
+  value       = aws_lb.this.zone_id
+}
+
+output "certificate_arn" {
+  description = "The HTTPS listener's certificate (null without HTTPS)."
+  value       = local.https ? local.certificate_arn : null
+}
+
+output "certificate_validation_records" {
+  description = "Domain => the DNS record (name, type, value) ACM validates it with; create them by hand when the DNS is not in route53_zone_id."
+  value       = local.validation_records
 }

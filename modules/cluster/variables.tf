@@ -31,9 +31,39 @@ variable "enable_nat_gateway" {
 }
 
 variable "certificate_arn" {
-  description = "ACM certificate ARN for the HTTPS listener. Empty = no HTTPS listener; the HTTP listener then serves the services (otherwise it redirects to HTTPS)."
+  description = "ACM certificate ARN (ISSUED, in this region) for the HTTPS listener, made elsewhere. Empty = none given: the certificate of domain_name when set, else no HTTPS listener and the HTTP listener serves the services (otherwise it redirects to HTTPS)."
   type        = string
   default     = ""
+}
+
+variable "domain_name" {
+  description = "Domain of the environment (app.example.com): an ACM certificate for it (and subject_alternative_names) with DNS validation, used by the HTTPS listener. Ignored when certificate_arn is given."
+  type        = string
+  default     = ""
+}
+
+variable "subject_alternative_names" {
+  description = "More names on the certificate (*.example.com, www.example.com)."
+  type        = list(string)
+  default     = []
+}
+
+variable "route53_zone_id" {
+  description = "Route53 hosted zone of domain_name: Terraform writes the validation records and an alias A record per (non-wildcard) name to the load balancer. Empty = the DNS is elsewhere: create the records of the output certificate_validation_records by hand, then set certificate_validation_records_created."
+  type        = string
+  default     = ""
+}
+
+variable "certificate_validation_records_created" {
+  description = "Without route53_zone_id: the validation records exist in your DNS, so Terraform may wait for the certificate and turn HTTPS on."
+  type        = bool
+  default     = false
+}
+
+variable "service_ports" {
+  description = "Container ports of the public services: the only ports the load balancer may reach the tasks on."
+  type        = list(number)
+  default     = []
 }
 
 variable "enable_container_insights" {
@@ -61,7 +91,7 @@ variable "alb_deletion_protection" {
 }
 
 variable "alb_ingress_cidrs" {
-  description = "CIDR blocks allowed to reach the load balancer."
+  description = "CIDR blocks (IPv4) allowed to reach the load balancer on 80 (and 443 with HTTPS)."
   type        = list(string)
   default     = ["0.0.0.0/0"]
 }

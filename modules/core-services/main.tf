@@ -1,5 +1,9 @@
 # The environment's core services: its secrets (declared here, valued elsewhere) and an optional Postgres.
 
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
 locals {
   name = "${var.project}-${var.environment}"
   tags = merge(var.tags, { "ecsenv:project" = var.project, "ecsenv:environment" = var.environment })
@@ -26,14 +30,17 @@ resource "aws_security_group" "postgres" {
   tags        = merge(local.tags, { Name = "${local.name}-postgres" })
 }
 
+# count over the list, never for_each over its values: the number of client networks is known when planning, their
+# values may not be (a for_each over the services' security group id, unknown before the first apply, could not
+# plan). The clients are the tasks' private subnets, named by CIDR like the load balancer's rules.
 resource "aws_vpc_security_group_ingress_rule" "postgres" {
-  for_each                     = var.enable_postgres ? toset(var.client_security_group_ids) : toset([])
-  security_group_id            = aws_security_group.postgres[0].id
-  description                  = "Postgres from the services"
-  referenced_security_group_id = each.value
-  ip_protocol                  = "tcp"
-  from_port                    = 5432
-  to_port                      = 5432
+  count             = var.enable_postgres ? length(var.client_cidr_blocks) : 0
+  security_group_id = aws_security_group.postgres[0].id
+  description       = "Postgres from the services' subnet ${var.client_cidr_blocks[count.index]}"
+  cidr_ipv4         = var.client_cidr_blocks[count.index]
+  ip_protocol       = "tcp"
+  from_port         = 5432
+  to_port           = 5432
 }
 
 resource "aws_db_subnet_group" "postgres" {
@@ -49,14 +56,12 @@ resource "aws_db_parameter_group" "postgres" {
   family = "postgres${split(".", var.postgres.engine_version)[0]}"
   tags   = local.tags
 
-  parameter {
-    name  = "rds.force_ssl"
-    value = "1"
-  }
-
-  parameter {
-    name  = "log_min_duration_statement"
-    value = "1000"
+  dynamic "parameter" {
+    for_each = var.postgres.parameters
+    content {
+      name  = parameter.key
+      value = parameter.value
+    }
   }
 }
 
@@ -69,6 +74,7 @@ resource "aws_iam_role" "postgres_monitoring" {
       Effect    = "Allow"
       Principal = { Service = "monitoring.rds.amazonaws.com" }
       Action    = "sts:AssumeRole"
+      Condition = { StringEquals = { "aws:SourceAccount" = data.aws_caller_identity.current.account_id } }
     }]
   })
   tags = local.tags
@@ -77,7 +83,7 @@ resource "aws_iam_role" "postgres_monitoring" {
 resource "aws_iam_role_policy_attachment" "postgres_monitoring" {
   count      = var.enable_postgres ? 1 : 0
   role       = aws_iam_role.postgres_monitoring[0].name
-  policy_arn = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 }
 
 resource "aws_db_instance" "postgres" {
@@ -108,9 +114,9 @@ resource "aws_db_instance" "postgres" {
   skip_final_snapshot                   = false
   final_snapshot_identifier             = "${local.name}-postgres-final"
   enabled_cloudwatch_logs_exports       = ["postgresql", "upgrade"]
-  performance_insights_enabled          = true
-  performance_insights_kms_key_id       = var.kms_key_arn
-  performance_insights_retention_period = 7
+  performance_insights_enabled          = var.postgres.performance_insights
+  performance_insights_kms_key_id       = var.postgres.performance_insights ? var.kms_key_arn : null
+  performance_insights_retention_period = var.postgres.performance_insights ? 7 : null
   monitoring_interval                   = 60
   monitoring_role_arn                   = aws_iam_role.postgres_monitoring[0].arn
   tags                                  = local.tags

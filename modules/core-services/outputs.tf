@@ -13,6 +13,6 @@ output "postgres_port" {
 }
 
 output "postgres_master_secret_arn" {
-  description = "ARN of the AWS-managed secret holding the master credentials (null when disabled)."
+  description = "ARN of the AWS-managed secret holding the master credentials, a JSON object with `username` and `password` (null when disabled). A container reads one key with valueFrom `<ARN>:password::`."
   value       = var.enable_postgres ? aws_db_instance.postgres[0].master_user_secret[0].secret_arn : null
 }

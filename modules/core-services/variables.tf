@@ -48,8 +48,8 @@ variable "private_subnet_ids" {
   default     = []
 }
 
-variable "client_security_group_ids" {
-  description = "Security groups allowed to reach the database on 5432."
+variable "client_cidr_blocks" {
+  description = "CIDR blocks allowed to reach the database on 5432 (the services' private subnets)."
   type        = list(string)
   default     = []
 }
@@ -66,6 +66,9 @@ variable "postgres" {
     deletion_protection   = optional(bool, true)
     database_name         = optional(string, "app")
     username              = optional(string, "app")
+    performance_insights  = optional(bool, true)
+    # The instance's parameter group: TLS forced, statements slower than a second logged.
+    parameters = optional(map(string), { "rds.force_ssl" = "1", "log_min_duration_statement" = "1000" })
   })
   default = {}
 }
