@@ -16,16 +16,22 @@ provider "aws" {
   skip_requesting_account_id = false
 
   endpoints {
+    acm            = "MOTO_ENDPOINT"
+    appautoscaling = "MOTO_ENDPOINT"
+    cloudfront     = "MOTO_ENDPOINT"
     cloudwatch     = "MOTO_ENDPOINT"
     cloudwatchlogs = "MOTO_ENDPOINT"
     ec2            = "MOTO_ENDPOINT"
     ecr            = "MOTO_ENDPOINT"
     ecs            = "MOTO_ENDPOINT"
+    elasticache    = "MOTO_ENDPOINT"
     elbv2          = "MOTO_ENDPOINT"
     iam            = "MOTO_ENDPOINT"
     kms            = "MOTO_ENDPOINT"
     rds            = "MOTO_ENDPOINT"
+    route53        = "MOTO_ENDPOINT"
     s3             = "MOTO_ENDPOINT"
+    scheduler      = "MOTO_ENDPOINT"
     secretsmanager = "MOTO_ENDPOINT"
     sts            = "MOTO_ENDPOINT"
   }
