@@ -191,6 +191,13 @@ def test_https_with_an_acm_certificate_validated_in_route53_and_http_redirected(
     assert [r["Name"].rstrip(".") for r in alias] == [DOMAIN]
     assert alias[0]["AliasTarget"]["DNSName"].rstrip(".").lower() == load_balancer["DNSName"].lower()
 
+    # The same records are an output of the environment: what to create by hand when the DNS is not in Route53.
+    terraform, root, *_ = stack
+    output = json.loads(terraform(root, "output", "-json", "certificate_validation_records").stdout)
+    assert set(output) == {DOMAIN, f"*.{DOMAIN}"}
+    assert {record["name"] for record in output.values()} == validation
+    assert {record["type"] for record in output.values()} == {"CNAME"}
+
 
 def test_the_load_balancer_admits_only_the_environments_cidrs_and_reaches_only_the_public_ports(stack):
     _, _, aws, _, _ = stack
