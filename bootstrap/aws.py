@@ -38,12 +38,16 @@ def available_profiles():
 class Aws:
     """One botocore session (profile + region) handing out clients that share its credentials."""
 
-    def __init__(self, profile=None, region=None, endpoint_url=None, credentials=None):
-        """endpoint_url and credentials are for the embedded emulator; otherwise botocore resolves both itself."""
+    def __init__(self, profile=None, region=None, endpoint_url=None, credentials=None, account_id=None, label=None):
+        """endpoint_url and credentials are for the embedded emulator; otherwise botocore resolves both itself.
+        account_id: the account this connection is meant for (an environment's, from ecsenv.yaml), checked by
+        check_account(); label names it in messages ("environment staging")."""
         import botocore.config  # imported on first use: botocore costs more than the rest of the CLI's start-up
         import botocore.session
 
         self.region = region
+        self.account_id, self.label = account_id, label
+        self._identity = None
         self._endpoint_url = endpoint_url
         if profile and profile not in available_profiles():
             raise UserError(f"AWS profile {profile!r} is not configured (see `aws configure list-profiles`)")
@@ -66,9 +70,13 @@ class Aws:
             return self._clients[key]
 
     def identity(self, prepare=()):
-        """The caller's account and ARN. Clients for `prepare` are built while STS answers: building a client is
-        CPU work (loading its service model), the call is network wait, so the two overlap."""
+        """The caller's account and ARN (asked once per connection). Clients for `prepare` are built while STS
+        answers: building a client is CPU work (loading its service model), the call is network wait, so the two
+        overlap."""
         from concurrent.futures import ThreadPoolExecutor
+
+        if self._identity is not None:
+            return self._identity
 
         sts = self.client("sts")
         with ThreadPoolExecutor(max_workers=1) as pool:
@@ -76,7 +84,17 @@ class Aws:
             for service in prepare:
                 self.client(service)
             response = pending.result()
-        return Identity(account_id=response["Account"], arn=response["Arn"])
+        self._identity = Identity(account_id=response["Account"], arn=response["Arn"])
+        return self._identity
+
+    def check_account(self, identity=None):
+        """UserError when the credentials are for another account than the one this connection is meant for."""
+        identity = identity or self.identity()
+        if self.account_id and identity.account_id != self.account_id:
+            raise UserError(f"{self.label or 'this'} is in account {self.account_id} (ecsenv.yaml), but the "
+                            f"credentials are for account {identity.account_id} ({identity.arn}): use credentials "
+                            f"for {self.account_id} (--profile or AWS_PROFILE)")
+        return identity
 
 
 def error_code(exc):

@@ -14,6 +14,7 @@ class Context:
         self.project_dir = args.project_dir
         self.changes_started = False
         self._config = None
+        self._connections = {}
 
     # ------------------------------------------------------------ the project
 
@@ -66,19 +67,37 @@ class Context:
 
         return emulator.endpoint_for(self.project_dir), emulator.DUMMY_CREDENTIALS
 
-    def aws(self, region=None, profile=None):
+    def aws(self, region=None, profile=None, account_id=None, label=None):
         """An AWS connection: --region, else `region` (the caller's default), for --profile or `profile`."""
         from bootstrap.aws import Aws
 
         region = self.args.region or region
         emulator = self._emulator()
         if emulator:
-            return Aws(region=region, endpoint_url=emulator[0], credentials=emulator[1])
-        return Aws(profile=self.args.profile or profile, region=region)
+            return Aws(region=region, endpoint_url=emulator[0], credentials=emulator[1], account_id=account_id,
+                       label=label)
+        return Aws(profile=self.args.profile or profile, region=region, account_id=account_id, label=label)
 
     def state_aws(self):
         """The connection to the state bucket's account and region."""
-        return self.aws(self.config.state.region)
+        if "state" not in self._connections:
+            self._connections["state"] = self.aws(self.config.state.region, account_id=self.config.state.account_id,
+                                                  label="the state bucket")
+        return self._connections["state"]
+
+    def environment_aws(self, name):
+        """The connection to an environment's own region and account (ecsenv.yaml), where its cluster, services,
+        images and secrets are; not the state bucket's. --region may not contradict it."""
+        environment = self.config.environments[self.environment(name)]
+        if self.args.region and self.args.region != environment.region:
+            from bootstrap.errors import UserError
+
+            raise UserError(f"environment {name} is in region {environment.region} (ecsenv.yaml); --region "
+                            f"{self.args.region} contradicts it: leave --region out")
+        if name not in self._connections:
+            self._connections[name] = self.aws(environment.region, account_id=environment.account_id,
+                                               label=f"environment {name}")
+        return self._connections[name]
 
     def terraform(self, color=None):
         """A terraform runner aimed where the AWS clients are aimed."""

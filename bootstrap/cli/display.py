@@ -96,6 +96,15 @@ def plan_progress(environment, result):
     return f"{environment}: {plan_summary(result)}: {verdict} ({result.seconds:.0f}s)"
 
 
+def format_attempt(attempt):
+    """`rollback to 1a2b3c4d5e6f (from 9f8e7d6c5b4a): succeeded` / `deploy 1a2b3c4d5e6f: timed out`."""
+    kind = attempt["kind"]
+    text = f"{kind} to {attempt['sha'][:12]}" if kind == "rollback" else f"{kind} {attempt['sha'][:12]}"
+    if attempt.get("rolled_back_from"):
+        text += f" (from {attempt['rolled_back_from'][:12]})"
+    return f"{text}: {attempt.get('outcome') or 'not ended'}"
+
+
 def format_status(result):
     """The convergence report as a terminal table plus one overall line."""
     main = (result["main"] or "none")[:12]
@@ -104,12 +113,15 @@ def format_status(result):
     for status in result["environments"]:
         services = ", ".join(f"{s.name} {(s.app_sha or '-')[:12]} {s.rollout or '-'} {s.running}/{s.desired}"
                              for s in status.services) or "-"
+        last = status.last_deploy
         applied = f"{status.applied_at} by {status.applied_by.rsplit('/', 1)[-1]}" if status.applied_at else "-"
         verdict = status.verdict + (f" ({status.detail})" if status.detail else "")
         rows.append({"environment": status.environment, "infra": (status.infra_sha or "-")[:12],
-                     "applied": applied, "services": services, "verdict": verdict})
+                     "applied": applied, "services": services, "deploy": format_attempt(last) if last else None,
+                     "verdict": verdict})
     table = format_table(rows, [("environment", "ENVIRONMENT"), ("infra", "INFRA"), ("applied", "APPLIED"),
-                                ("services", "SERVICES (app, rollout, running)"), ("verdict", "VERDICT")])
+                                ("services", "SERVICES (app, rollout, running)"), ("deploy", "LAST DEPLOY"),
+                                ("verdict", "VERDICT")])
     overall = f"Converged: code, and every environment, run {trunk}'s HEAD." if result["converged"] \
         else "Not converged."
     return f"{trunk}: {main}\n{table}\n{overall}"

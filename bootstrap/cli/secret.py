@@ -10,10 +10,12 @@ def cmd_secret(ctx):
 
     config = ctx.config
     ctx.environment(ctx.args.environment)
-    aws = ctx.state_aws()
+    aws = ctx.environment_aws(ctx.args.environment)  # the environment's own region and account
     if ctx.args.secret_command == "list":
         return _secret_list(ctx, config, aws, secrets)
     value = secrets.read_value(sys.stdin, sys.stdin.isatty(), name=ctx.args.name)
+    if ctx.args.redeploy:
+        secrets.refuse_unredeployable(aws, config.project, ctx.args.environment, ctx.args.name)
     ctx.start_changes()
     entry = secrets.set_secret(aws, config.project, ctx.args.environment, ctx.args.name, value)
     del value  # not kept around: nothing below needs it

@@ -10,8 +10,7 @@ def cmd_status(ctx):
     from bootstrap.lifecycle import status
 
     config = ctx.config
-    aws = ctx.state_aws()
-    result = status.report(ctx.project_dir, config, aws)
+    result = status.report(ctx.project_dir, config, ctx.state_aws(), ctx.environment_aws)
     print(json.dumps(status.as_json(result), indent=2) if ctx.args.json else display.format_status(result))
     return EXIT_OK if result["converged"] else EXIT_PENDING
 

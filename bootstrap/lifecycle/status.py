@@ -1,22 +1,26 @@
 """The convergence report: main's HEAD against every environment (the seed's "no drift between code, staging and
 production - we are converged"), from reads only, all environments at once.
 
-Per environment: the infra commit last applied (when, by whom, any emergency reason), and per ECS service of the
-environment's cluster (`<project>-<environment>`, the stack's naming) the app commit it runs (the image tag of the
-task definition its primary deployment uses), the rollout state, and whether Terraform registered a newer task
-definition revision that no deploy has rolled out yet."""
+Per environment, read in its own region and account (ecsenv.yaml): the infra commit last applied (when, by whom, any
+emergency reason), the last deploy attempt (a rollback shown as one, with what it rolled back from), and per ECS
+service of the environment's cluster (`<project>-<environment>`, the stack's naming) the app commit it runs (the
+image tag of its app container), the rollout state, and whether the family's newest ACTIVE revision differs from the
+running one in anything but the app image (a Terraform change no deploy has rolled out yet). An environment whose
+cluster cannot be read, or that has no services, is never converged."""
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 from bootstrap import ledger
 from bootstrap.aws import call
-from bootstrap.ecs.images import app_tag
-from bootstrap.ecs.services import cluster_name, describe_services, primary_deployment
+from bootstrap.ecs.images import AppImages, app_tag
+from bootstrap.ecs.services import cluster_name, describe_services, family_of, primary_deployment
+from bootstrap.errors import EcsenvError
 from bootstrap.lifecycle import git
 from bootstrap.lifecycle.plans import environment_names
 
 CONVERGED, BEHIND, AHEAD, EMERGENCY, NEVER = "converged", "behind", "ahead", "emergency", "never applied"
+UNREADABLE, NO_SERVICES = "unreadable", "no services"
 
 
 @dataclass
@@ -37,18 +41,40 @@ class EnvironmentStatus:
     applied_by: str | None = None
     emergency: str | None = None
     services: list = field(default_factory=list)
+    services_problem: str | None = None  # why the services could not be read, or that there are none
+    last_deploy: dict | None = None  # the newest deploy attempt (ledger.Attempt.as_dict())
     verdict: str = NEVER
     detail: str = ""
 
 
-def read_services(aws, cluster):
-    """ServiceStatus of every service in the cluster ([] when there is no such cluster)."""
+def read_services(aws, cluster, app_images=None):
+    """ServiceStatus of every service in the cluster; None when there is no such cluster."""
     ecs = aws.client("ecs")
+    found = describe_services(aws, cluster)
+    if found is None:
+        return None
     with ThreadPoolExecutor(max_workers=8) as pool:
-        return list(pool.map(lambda service: _service_status(ecs, service), describe_services(aws, cluster)))
+        return list(pool.map(lambda service: _service_status(ecs, service, app_images), found))
 
 
-def _service_status(ecs, service):
+def _comparable(definition, app_images):
+    """A task definition's registrable settings, with the app containers' image tags left out: what Terraform
+    changes, not what deploys change."""
+    from bootstrap.ecs.deploy import REGISTRABLE
+
+    settings = {key: definition.get(key) for key in REGISTRABLE if definition.get(key) not in (None, [], {})}
+    containers = []
+    for container in definition.get("containerDefinitions", []):
+        container = dict(container)
+        if app_images is None or app_images.owns(container.get("image")):
+            image = container.get("image", "")
+            container["image"] = image.split("@", 1)[0].rpartition(":")[0] or image
+        containers.append(container)
+    settings["containerDefinitions"] = containers
+    return settings
+
+
+def _service_status(ecs, service, app_images=None):
     primary = primary_deployment(service)
     # The service document's task definition: on AWS the same as its PRIMARY deployment's; emulators may not update
     # the deployments list on UpdateService.
@@ -59,10 +85,11 @@ def _service_status(ecs, service):
                          doing=f"reading the task definition of service {service['serviceName']}")["taskDefinition"]
         # A family name alone resolves to its latest ACTIVE revision: one call, no listing. None: no ACTIVE
         # revision in the family, so nothing newer waits.
-        newest = (call(ecs.describe_task_definition, taskDefinition=described["family"],
+        newest = (call(ecs.describe_task_definition, taskDefinition=family_of(task_definition),
                        missing=("ClientException",)) or {}).get("taskDefinition", described)
-        app_sha = app_tag(described.get("containerDefinitions", []))
-        undeployed = newest["revision"] > described["revision"]
+        app_sha = app_tag(described.get("containerDefinitions", []), app_images)
+        undeployed = newest["revision"] > described["revision"] and \
+            _comparable(newest, app_images) != _comparable(described, app_images)
     return ServiceStatus(name=service["serviceName"], app_sha=app_sha, rollout=primary.get("rolloutState"),
                          running=primary.get("runningCount", service.get("runningCount", 0)),
                          desired=primary.get("desiredCount", service.get("desiredCount", 0)),
@@ -79,8 +106,15 @@ def _verdict(project_dir, status, main_sha, trunk="main", trunk_ref=None):
         return AHEAD, f"no {trunk} branch to compare with (set `trunk:` in ecsenv.yaml)"
     if not git.is_on_main(project_dir, status.infra_sha, trunk_ref):
         return AHEAD, f"infra {status.infra_sha[:12]} is not on {trunk}"
+    if status.services_problem:
+        return (UNREADABLE if status.services_problem.startswith("cannot") else NO_SERVICES), status.services_problem
     behind = git.commits_between(project_dir, status.infra_sha, main_sha) or 0
     problems = []
+    last = status.last_deploy
+    if last and last["kind"] == "rollback" and last.get("rolled_back_from"):
+        problems.append(f"rolled back from {last['rolled_back_from'][:12]} to {last['sha'][:12]}")
+    if last and last["outcome"] not in (ledger.SUCCEEDED, ledger.UPDATED):
+        problems.append(f"last {last['kind']} of {last['sha'][:12]} {last['outcome'] or 'has not ended'}")
     for service in status.services:
         if service.app_sha != main_sha:
             lag = git.commits_between(project_dir, service.app_sha, main_sha) if service.app_sha else None
@@ -98,19 +132,39 @@ def _verdict(project_dir, status, main_sha, trunk="main", trunk_ref=None):
     return BEHIND, detail
 
 
-def report(project_dir, config, aws):
-    """{"main": sha, "trunk": branch, "environments": [EnvironmentStatus...], "converged": bool}."""
+def report(project_dir, config, state_aws, environment_aws):
+    """{"main": sha, "trunk": branch, "environments": [EnvironmentStatus...], "converged": bool}.
+    `environment_aws(name)` gives the connection to an environment's own region and account; `state_aws` reaches the
+    state bucket."""
     trunk = git.trunk_name(project_dir, config.trunk)
     main_sha = git.main_sha(project_dir, trunk)
+    app_images = AppImages.of(config)
 
     def one(environment):
         status = EnvironmentStatus(environment)
-        record = ledger.latest(aws, config.state.bucket, environment)
+        record = ledger.latest(state_aws, config.state.bucket, environment)
         if record:
             status.infra_sha, status.applied_at, status.applied_by = record.sha, record.applied_at, record.by
             status.emergency = record.emergency
         if environment in config.environments:
-            status.services = read_services(aws, cluster_name(config.project, environment))
+            last = ledger.read_history(state_aws, config.state.bucket, environment).latest()
+            status.last_deploy = last.as_dict() if last else None
+            cluster = cluster_name(config.project, environment)
+            try:
+                aws = environment_aws(environment)
+                aws.check_account()
+                services = read_services(aws, cluster, app_images)
+            except EcsenvError as exc:
+                status.services_problem = f"cannot read cluster {cluster}: {exc}"
+            else:
+                settings = config.environments[environment]
+                where = f"{settings.region}, account {settings.account_id}"
+                if services is None:
+                    status.services_problem = f"cannot read cluster {cluster}: there is no such cluster in {where}"
+                elif not services:
+                    status.services_problem = f"cluster {cluster} ({where}) has no ECS services"
+                else:
+                    status.services = services
         status.verdict, status.detail = _verdict(project_dir, status, main_sha, trunk, trunk)
         return status
 

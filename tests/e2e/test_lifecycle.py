@@ -194,6 +194,13 @@ def test_status_reports_convergence_of_code_environments_and_services(repo, boto
     sha = git(repo, "rev-parse", "HEAD")
     run_service(boto, "acme-staging", f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/acme/web:{sha}")
     code, out, err = run(capsys, "status")
+    assert code == 3, out + err  # production's cluster does not exist: never "converged"
+    assert "unreadable (cannot read cluster acme-production: there is no such cluster" in out
+    boto.ecs.create_cluster(clusterName="acme-production")
+    code, out, err = run(capsys, "status")
+    assert code == 3 and "no services (cluster acme-production (us-east-1, account" in out
+    run_service(boto, "acme-production", f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/acme/web:{sha}")
+    code, out, err = run(capsys, "status")
     assert code == 0, out + err
     assert f"main: {sha[:12]}" in out and "Converged" in out
     assert f"web {sha[:12]}" in out
@@ -217,6 +224,9 @@ def test_status_reports_convergence_of_code_environments_and_services(repo, boto
 
 def test_status_shows_an_emergency_until_converged_again(repo, boto, capsys):
     apply_everywhere(capsys)
+    for cluster in ("acme-staging", "acme-production"):
+        run_service(boto, cluster, f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/acme/web:"
+                    + git(repo, "rev-parse", "HEAD"))
     git(repo, "checkout", "-q", "-b", "hotfix")
     (repo / "environments" / "production" / "main.tf").write_text(root_tf("hotfix"))
     commit(repo, "hotfix")
@@ -228,6 +238,12 @@ def test_status_shows_an_emergency_until_converged_again(repo, boto, capsys):
     git(repo, "checkout", "-q", "main")
     git(repo, "merge", "-q", "--no-edit", "hotfix")
     apply_everywhere(capsys)
+    head = git(repo, "rev-parse", "HEAD")
+    for cluster in ("acme-staging", "acme-production"):  # the app follows main too
+        task = boto.ecs.register_task_definition(family=f"{cluster}-web", containerDefinitions=[
+            {"name": "web", "image": f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/acme/web:{head}", "memory": 512}])
+        boto.ecs.update_service(cluster=cluster, service="web",
+                                taskDefinition=task["taskDefinition"]["taskDefinitionArn"])
     code, out, err = run(capsys, "status")
     assert code == 0, out
 
