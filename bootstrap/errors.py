@@ -21,3 +21,9 @@ class OperationFailed(EcsenvError):
     """An AWS or terraform operation failed: exit 1."""
 
     exit_code = EXIT_FAILED
+
+
+class Interrupted(EcsenvError):
+    """Ctrl-C or SIGTERM in the middle of changes: the message says what already changed and what to run (exit 130)."""
+
+    exit_code = EXIT_INTERRUPTED

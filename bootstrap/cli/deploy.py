@@ -1,4 +1,5 @@
-"""`ecsenv deploy`, `rollback` and `promote`: an image SHA onto an environment's ECS services."""
+"""`ecsenv deploy`, `rollback` and `promote`: an image commit onto an environment's ECS services (its own region and
+account, from ecsenv.yaml); `deploy --force-unlock` removes a dead deploy's lock."""
 
 import sys
 
@@ -16,12 +17,14 @@ def _explain_failure(aws, config, environment, plans):
                                             plan.new_arn), file=sys.stderr)
 
 
-def _run_deploy(ctx, config, aws, sha, kind, services=None, verify=None, pre_deploy=False):
+def _run_deploy(ctx, sha, kind, services=None, verify=None, rolled_back_from=None, pre_deploy=False):
     from concurrent.futures import ThreadPoolExecutor
 
     from bootstrap.ecs import deploy, predeploy
 
-    # Who we are (for the lock and the history) is asked while the deploy's checks run.
+    environment, config = ctx.args.environment, ctx.config
+    aws = ctx.environment_aws(environment)
+    # Who we are (for the account check, the lock and the history) is asked while the deploy's checks run.
     identity_pool = ThreadPoolExecutor(max_workers=1)
     identity = identity_pool.submit(aws.identity)
     identity_pool.shutdown(wait=False)
@@ -29,7 +32,8 @@ def _run_deploy(ctx, config, aws, sha, kind, services=None, verify=None, pre_dep
     def progress(update):
         for event in update.events:
             print(f"  {update.service}: {event}")
-        print(f"  {update.service}: rollout {update.rollout or '-'}, {update.running}/{update.desired} running")
+        print(f"  {update.service}: rollout {update.rollout or '-'}, {update.running}/{update.desired} running",
+              flush=True)
 
     planned = []  # the plans, kept to explain a failure (the verify hook sees them before anything is registered)
 
@@ -40,66 +44,82 @@ def _run_deploy(ctx, config, aws, sha, kind, services=None, verify=None, pre_dep
 
     step_hook = None
     if pre_deploy:
-        step_hook = predeploy.hook(aws, config, ctx.args.environment, getattr(ctx.args, "pre_deploy", None),
+        step_hook = predeploy.hook(aws, config, environment, getattr(ctx.args, "pre_deploy", None),
                                    ctx.args.timeout, on_log=lambda line: print(f"    | {line.message}", flush=True),
                                    on_step=lambda line: print(f"  {line}", flush=True))
-    ctx.start_changes()
     try:
-        result = deploy.deploy(aws, config, ctx.args.environment, sha, identity, services=services,
+        result = deploy.deploy(aws, ctx.state_aws(), config, environment, sha, identity, services=services,
                                timeout=ctx.args.timeout, wait_for_it=not ctx.args.no_wait,
-                               on_step=lambda line: print(f"  {line}"), on_progress=progress, kind=kind,
-                               verify=keep_plans, pre_deploy=step_hook)
+                               on_step=lambda line: print(f"  {line}", flush=True), on_progress=progress, kind=kind,
+                               verify=keep_plans, rolled_back_from=rolled_back_from,
+                               on_first_write=ctx.start_changes, pre_deploy=step_hook)
     except OperationFailed:
-        _explain_failure(aws, config, ctx.args.environment, planned)
+        _explain_failure(aws, config, environment, planned)
         raise
+    for warning in result.warnings:
+        print(f"ecsenv: warning: {warning}", file=sys.stderr)
     names = ", ".join(plan.service for plan in result.services)
     if ctx.args.no_wait:
-        print(f"Updated {names} in {ctx.args.environment} to {sha[:12]}; not waiting (see `ecsenv status`).")
+        print(f"Updated {names} in {environment} to {sha[:12]}; not waiting (see `ecsenv status`).")
     else:
-        print(f"{kind.capitalize()} done: {names} in {ctx.args.environment} run {sha[:12]} (rollout COMPLETED).")
+        print(f"{kind.capitalize()} done: {names} in {environment} run {sha[:12]} (rollout COMPLETED).")
     return EXIT_OK
 
 
+def _commit(ctx, ref):
+    """The full commit a --sha/--to names, resolved before anything else happens."""
+    from bootstrap.lifecycle import git
+
+    return git.resolve_commit(ctx.project_dir, ref)
+
+
+def _named(sha, ref):
+    return sha[:12] if ref in (sha, None) else f"{sha[:12]} ({ref})"
+
+
 def cmd_deploy(ctx):
-    config = ctx.config
     ctx.environment(ctx.args.environment)
-    aws = ctx.state_aws()
-    print(f"Deploying {ctx.args.sha[:12]} to {ctx.args.environment}...")
-    return _run_deploy(ctx, config, aws, ctx.args.sha, "deploy", ctx.args.service, pre_deploy=True)
+    if ctx.args.force_unlock:
+        return _force_unlock(ctx)
+    sha = _commit(ctx, ctx.args.sha)
+    ctx.environment_aws(ctx.args.environment)  # its region checked before the first line of output
+    print(f"Deploying {_named(sha, ctx.args.sha)} to {ctx.args.environment}...")
+    return _run_deploy(ctx, sha, "deploy", ctx.args.service, pre_deploy=True)
 
 
 def cmd_rollback(ctx):
     from bootstrap.ecs import releases
 
-    config = ctx.config
-    ctx.environment(ctx.args.environment)
-    aws = ctx.state_aws()
-    sha = releases.rollback_target(aws, config, ctx.args.environment, ctx.args.to)
-    if not _confirm_crossing(ctx, aws, config, sha):
+    environment = ctx.environment(ctx.args.environment)
+    to = _commit(ctx, ctx.args.to) if ctx.args.to else None
+    sha, current = releases.rollback_target(ctx.state_aws(), ctx.config, environment, to, ctx.args.service)
+    if not _confirm_crossing(ctx, sha):
         print("Stopped; nothing was changed.")
         return EXIT_OK
-    print(f"Rolling {ctx.args.environment} back to {sha[:12]}...")
-    return _run_deploy(ctx, config, aws, sha, "rollback", ctx.args.service)
+    print(f"Rolling {environment} back to {_named(sha, ctx.args.to)}"
+          + (f" (from {current[:12]})" if current and current != sha else "") + "...")
+    return _run_deploy(ctx, sha, "rollback", ctx.args.service, rolled_back_from=current if current != sha else None)
 
 
 def cmd_promote(ctx):
     from bootstrap.ecs import releases
 
-    config = ctx.config
-    ctx.environment(ctx.args.environment)
-    aws = ctx.state_aws()
-    sha, images, source = releases.promotion_images(aws, config, ctx.args.environment)
-    print(f"Promoting {sha[:12]} from {source} (healthy) to {ctx.args.environment}...")
-    return _run_deploy(ctx, config, aws, sha, "promote", sorted(images),
-                       verify=releases.same_digests_as(aws, images), pre_deploy=True)
+    environment = ctx.environment(ctx.args.environment)
+    source = ctx.config.environments[environment].promotes_from
+    source_aws = ctx.environment_aws(source) if source else ctx.environment_aws(environment)
+    sha, images, source = releases.promotion_images(source_aws, ctx.config, environment)
+    print(f"Promoting {sha[:12]} from {source} (healthy) to {environment}...")
+    return _run_deploy(ctx, sha, "promote", sorted(images),
+                       verify=releases.same_digests_as(ctx.environment_aws(environment), source_aws, images),
+                       pre_deploy=True)
 
 
-def _confirm_crossing(ctx, aws, config, target):
+def _confirm_crossing(ctx, target):
     """A rollback across releases whose pre-deploy step ran (migrations) goes ahead only with --yes or a "y" typed
     at a terminal: older code meets the schema those steps left."""
     from bootstrap.ecs import predeploy
 
-    crossed = predeploy.crossed(aws, config, ctx.args.environment, target)
+    crossed = predeploy.crossed(ctx.state_aws(), ctx.config, ctx.args.environment, target)
     if not crossed:
         return True
     print(f"ecsenv: warning: rolling {ctx.args.environment} back to {target[:12]} goes back across "
@@ -114,6 +134,33 @@ def _confirm_crossing(ctx, aws, config, target):
         raise UserError("not rolling back across pre-deploy steps without confirmation: pass --yes if the older code "
                         "works with them")
     return input("Roll back anyway? [y/N] ").strip().lower() in ("y", "yes")
+
+
+def _force_unlock(ctx):
+    from bootstrap import ledger
+
+    environment = ctx.args.environment
+    aws = ctx.state_aws()
+    bucket = ctx.config.state.bucket
+    held = ledger.read_lock(aws, bucket, environment)
+    if held is None:
+        print(f"No deploy lock is held for {environment}.")
+        return EXIT_OK
+    print(f"The deploy lock of {environment} is held by {held.describe()}"
+          + (f"; it is stale: {held.stale}." if held.stale else "; its holder may still be running."))
+    if not ctx.args.yes:
+        if not sys.stdin.isatty():
+            raise UserError("removing another deploy's lock needs confirmation: run again with --yes")
+        answer = input("Remove it? A deploy still running would then race the next one. [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Left in place.")
+            return EXIT_OK
+    ctx.start_changes()
+    problem = ledger.remove_lock(aws, bucket, environment, held.etag)
+    if problem:
+        raise UserError(f"the lock was not removed: {problem}; run again to see who holds it now")
+    print(f"Removed the deploy lock of {environment} (was held by {held.owner}).")
+    return EXIT_OK
 
 
 COMMANDS = {"deploy": cmd_deploy, "rollback": cmd_rollback, "promote": cmd_promote}

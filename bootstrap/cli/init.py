@@ -57,6 +57,7 @@ def cmd_init(ctx):
         if key_arn != config.state.kms_key_id:
             print(f"KMS key {config.state.kms_key_id} is {key_arn}; ecsenv.yaml and the IAM policies name the key ARN.")
         config.state.kms_key_id = key_arn
+    config.app_repositories = previous.get("app_repositories")  # no question asks it: a re-run keeps it
     adopt = args.adopt or (interactive and not args.plan and not os.path.exists(layout.adoption_file(project_dir))
                            and wiz.confirm("Also write environments/global_aws/state_backend.tf, so Terraform takes "
                                        "over the bucket and table (import blocks, prevent_destroy)?", default=True))

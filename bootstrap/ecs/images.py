@@ -1,5 +1,6 @@
-"""Container image references: which are ECR images, their repository and tag, and the same image at another tag.
-image_digest is the one AWS read; the rest is pure."""
+"""Container image references: which are ECR images, their repository and tag, the same image at another tag, and
+which containers run the project's own app images (the ones a deploy retags). image_digest is the one AWS read; the
+rest is pure."""
 
 
 def ecr_reference(image):
@@ -24,11 +25,48 @@ def with_tag(image, sha):
     return f"{name}:{sha}"
 
 
-def app_tag(container_definitions):
-    """The tag of the first ECR image in a task definition: the app commit it runs (sidecars from public registries
-    and digest-pinned images do not name a commit). None when there is none."""
+class AppImages:
+    """Which container images are the project's own app images: ECR repositories named in ecsenv.yaml's
+    `app_repositories`, or, when that is not set, every ECR repository named `<project>/...` (how the stack's
+    ecr-repositories module names them). Anything else (nginx:1.27, public.ecr.aws/..., an ECR repository of
+    another team) is a sidecar: deploys leave its image exactly as it is."""
+
+    def __init__(self, project, repositories=None):
+        self.project, self.repositories = project, (set(repositories) if repositories else None)
+
+    @classmethod
+    def of(cls, config):
+        return cls(config.project, getattr(config, "app_repositories", None))
+
+    def owns(self, image):
+        reference = ecr_reference(image or "")
+        if reference is None:
+            return False
+        repository = reference[2]
+        if self.repositories is not None:
+            return repository in self.repositories
+        return repository.startswith(f"{self.project}/")
+
+    def describe(self):
+        """The rule, for messages."""
+        if self.repositories is not None:
+            listed = ", ".join(sorted(self.repositories))
+            return f"the ECR repositories listed in ecsenv.yaml's app_repositories ({listed})"
+        return f"ECR repositories named {self.project}/... (set app_repositories in ecsenv.yaml to choose)"
+
+    def containers(self, container_definitions):
+        """The app containers of a task definition, in order."""
+        return [container for container in container_definitions if self.owns(container.get("image"))]
+
+
+def app_tag(container_definitions, app_images=None):
+    """The tag of the first app image in a task definition: the app commit it runs (sidecars and digest-pinned images
+    do not name a commit). Without `app_images`, the first ECR image. None when there is none."""
     for container in container_definitions:
-        reference = ecr_reference(container.get("image", ""))
+        image = container.get("image", "")
+        if app_images is not None and not app_images.owns(image):
+            continue
+        reference = ecr_reference(image)
         if reference and reference[3]:
             return reference[3]
     return None

@@ -5,7 +5,6 @@ deploy. It is recorded in the deploy history, so a rollback that crosses it can 
 going back to older code (the seed's warning: migrations assume time only moves forward)."""
 
 import shlex
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from bootstrap import ledger
@@ -80,13 +79,11 @@ def failure_message(aws, step, one_off, end):
 
 
 def crossed(aws, config, environment, target):
-    """The deploy records (newest last) a rollback to `target` goes back across whose pre-deploy step ran: every
-    deploy after the last one of `target` (all of them when `target` was never deployed here)."""
-    history = ledger.read_history(aws, config.state.bucket, environment)
-    last_of_target = max((index for index, entry in enumerate(history) if entry["sha"] == target), default=-1)
-    after = [entry for entry in history[last_of_target + 1:] if entry["sha"] != target]
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        bodies = list(pool.map(lambda entry: ledger.read_deploy_entry(aws, config.state.bucket, environment,
-                                                                      entry["at"], entry["sha"]), after))
-    return [{"at": entry["at"], **body, "sha": entry["sha"]} for entry, body in zip(after, bodies)
-            if body.get("pre_deploy")]
+    """The deploy attempts (newest last) a rollback to `target` goes back across whose pre-deploy step ran: every
+    attempt after the last one of `target` (all of them when `target` was never deployed here). `aws` reaches the
+    state bucket."""
+    attempts = ledger.read_history(aws, config.state.bucket, environment).load_all()
+    last_of_target = max((index for index, attempt in enumerate(attempts) if attempt.sha == target), default=-1)
+    after = [attempt for attempt in attempts[last_of_target + 1:] if attempt.sha != target]
+    return [{"at": attempt.as_dict()["started_at"], "by": attempt.started.get("by", "?"), "sha": attempt.sha,
+             "pre_deploy": attempt.pre_deploy} for attempt in after if attempt.pre_deploy]

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from bootstrap.aws import call, error_code, pages
-from bootstrap.ecs.services import cluster_name, describe_services
+from bootstrap.ecs.services import cluster_name, describe_services, refuse_undeployable
 from bootstrap.errors import OperationFailed, UserError
 
 TAG_PROJECT, TAG_ENVIRONMENT, TAG_SECRET = "ecsenv:project", "ecsenv:environment", "ecsenv:secret"
@@ -163,7 +163,7 @@ def _readers(aws, project, environment, secret):
         return cache[arn]
 
     readers = []
-    for service in describe_services(aws, cluster_name(project, environment)):
+    for service in describe_services(aws, cluster_name(project, environment)) or []:
         # The service's task definition, and those of deployments still rolling (they may be the ones running).
         arns = [service.get("taskDefinition")] + [d.get("taskDefinition") for d in service.get("deployments", [])]
         for arn in dict.fromkeys(a for a in arns if a):
@@ -215,6 +215,16 @@ def readers_check(aws, project, environment, secret):
             by_role[role] = _simulate(aws, role, secret.arn)
         verdicts.append((service, by_role[role]))
     return verdicts
+
+
+def refuse_unredeployable(aws, project, environment, name):
+    """Before a value is set with --redeploy: UserError naming the services using secret NAME that ecsenv cannot
+    redeploy (a CODE_DEPLOY or EXTERNAL controller, a non-ROLLING strategy; services.undeployable_reason)."""
+    secret = find_secret(aws, project, environment, name)
+    documents = {service["serviceName"]: service
+                 for service in describe_services(aws, cluster_name(project, environment)) or []}
+    refuse_undeployable([documents[service] for service, _ in _readers(aws, project, environment, secret)
+                         if service in documents])
 
 
 def redeploy(aws, project, environment, services):

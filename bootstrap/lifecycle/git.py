@@ -101,3 +101,36 @@ def changed_paths(project_dir, since):
     committed = _git(project_dir, "diff", "--name-only", f"{since}...HEAD").stdout.split("\n")
     uncommitted = _git(project_dir, "diff", "--name-only", "HEAD").stdout.split("\n")
     return sorted({path for path in committed + uncommitted if path})
+
+
+FULL_SHA_LENGTH = 40
+MIN_PREFIX = 7
+
+
+def _is_hex(text):
+    return bool(text) and all(char in "0123456789abcdef" for char in text.lower())
+
+
+def resolve_commit(project_dir, ref):
+    """The full commit SHA that `ref` names: a full SHA, a unique prefix of at least 7 hex digits, or a git ref
+    (HEAD, a tag, a branch). A full SHA this clone does not know is taken as it is (a shallow CI clone may lack it;
+    the image tag is what counts). Raises UserError naming what is wrong."""
+    if ref.startswith("-"):
+        raise UserError(f"{ref!r} is not a commit")
+    if len(ref) == FULL_SHA_LENGTH and _is_hex(ref):
+        return ref.lower()
+    if _is_hex(ref) and len(ref) < MIN_PREFIX:
+        raise UserError(f"{ref!r} is too short to name a commit: give at least {MIN_PREFIX} characters of the SHA")
+    try:
+        result = _git(project_dir, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
+    except UserError:
+        raise UserError(f"{ref!r} is not a full commit SHA, and resolving it needs git") from None
+    if result.returncode == 0:
+        return result.stdout.strip()
+    if _is_hex(ref):
+        # rev-parse says nothing useful for an ambiguous prefix under --quiet; ask once more for its reason.
+        detail = _git(project_dir, "rev-parse", "--verify", f"{ref}^{{commit}}", check=False).stderr.strip()
+        if "ambiguous" in detail:
+            raise UserError(f"the short SHA {ref!r} is ambiguous in this repository: give more characters")
+        raise UserError(f"no commit {ref!r} in this repository (fetch it, or give the full 40-character SHA)")
+    raise UserError(f"{ref!r} names no commit in this repository (a full or short SHA, a tag, or HEAD)")

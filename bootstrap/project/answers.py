@@ -121,6 +121,8 @@ def previous_answers(config_path):
     }
     if state.uses_table:
         previous["lock_table"] = state.lock_table
+    if config.app_repositories is not None:
+        previous["app_repositories"] = list(config.app_repositories)  # not asked: kept as it is
     return previous
 
 

@@ -61,6 +61,8 @@ class ProjectConfig:
     environments: dict = field(default_factory=dict)  # name -> EnvironmentConfig, in promotion order
     trunk: str | None = None  # the branch releases come from; None: the remote's HEAD branch, else main
     services: dict = field(default_factory=dict)  # ECS service name -> ServiceConfig (optional)
+    # ECR repository names whose images deploys retag with the commit (None: every `<project>/...` repository).
+    app_repositories: list | None = None
 
     def state_key(self, environment):
         """Where an environment's state lives in the state bucket (its .tflock sits beside it)."""
@@ -89,6 +91,8 @@ class ProjectConfig:
         if self.services:
             document["services"] = {name: {"pre_deploy": service.pre_deploy}
                                     for name, service in self.services.items() if service.pre_deploy}
+        if self.app_repositories is not None:
+            document["app_repositories"] = list(self.app_repositories)
         return document
 
 
@@ -100,7 +104,7 @@ SERVICE_KEYS = {"pre_deploy"}
 def load_config(path=CONFIG_FILE, text=None):
     doc = load_mapping(path, text)
     data = doc.data
-    check_keys(doc, data, {"project", "trunk", "state", "environments", "services"})
+    check_keys(doc, data, {"project", "trunk", "state", "environments", "services", "app_repositories"})
     for required in ("project", "state"):
         if required not in data:
             raise doc.error((), f"missing key {required!r}")
@@ -158,8 +162,11 @@ def load_config(path=CONFIG_FILE, text=None):
         _check(doc, ("environments", name, "region"), validation.region(env.region))
         environments[name] = env
     _check(doc, ("environments",), promotion_problem(environments))
+    app_repositories = data.get("app_repositories")
+    if app_repositories is not None:
+        _check(doc, ("app_repositories",), _repositories_problem(app_repositories))
     config = ProjectConfig(project=data["project"], state=state_config, environments=environments,
-                           trunk=data.get("trunk"),
+                           trunk=data.get("trunk"), app_repositories=app_repositories,
                            services=_load_services(doc, data.get("services")))
     _check(doc, ("environments",), shared_key_problem(config))
     return config
@@ -182,6 +189,20 @@ def _load_services(doc, raw_services):
             _check(doc, ("services", name, "pre_deploy"), validation.command_line(raw["pre_deploy"]))
         services[name] = ServiceConfig(pre_deploy=raw.get("pre_deploy"))
     return services
+
+
+def _repositories_problem(value):
+    """None when `value` is a non-empty list of ECR repository names (without the registry host)."""
+    import re
+
+    if not isinstance(value, list) or not value:
+        return "'app_repositories' must be a list of ECR repository names, e.g. [acme/web, acme/worker]"
+    component = r"[a-z0-9]+(?:[._-][a-z0-9]+)*"  # ECR's repository name pattern, 2-256 characters
+    for name in value:
+        if not isinstance(name, str) or not re.fullmatch(f"(?:{component}/)*{component}", name) \
+                or not 2 <= len(name) <= 256:
+            return f"{name!r} in 'app_repositories' is not an ECR repository name (no registry host, no tag)"
+    return None
 
 
 def state_key(environment):

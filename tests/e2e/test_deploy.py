@@ -85,9 +85,13 @@ def test_deploy_moves_every_service_to_the_new_image_and_deregisters_nothing(pro
     assert all(boto.ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]["status"] == "ACTIVE"
                for arn in before)
     history = boto.s3.list_objects_v2(Bucket=BUCKET, Prefix="ecsenv/deployed/staging/")["Contents"]
-    assert len(history) == 1 and history[0]["Key"].endswith(f"-{SHA2}.json")
-    entry = json.loads(boto.s3.get_object(Bucket=BUCKET, Key=history[0]["Key"])["Body"].read())
-    assert entry["sha"] == SHA2 and entry["kind"] == "deploy" and entry["services"]["web"].endswith(":2")
+    keys = sorted(entry["Key"] for entry in history)
+    assert len(keys) == 2 and keys[0].endswith("/ended.json") and keys[1].endswith("/started.json")
+    assert f"-{SHA2}-" in keys[0]
+    started = json.loads(boto.s3.get_object(Bucket=BUCKET, Key=keys[1])["Body"].read())
+    ended = json.loads(boto.s3.get_object(Bucket=BUCKET, Key=keys[0])["Body"].read())
+    assert started["sha"] == SHA2 and started["kind"] == "deploy" and started["services"]["web"]["to"].endswith(":2")
+    assert ended["outcome"] == "succeeded" and ended["updated"] == ["web"]
     keys = [o["Key"] for o in boto.s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
     assert "ecsenv/deploy-locks/staging.json" not in keys, "the lock is released"
 
@@ -204,7 +208,8 @@ def test_no_wait_returns_after_the_update(project, boto, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["deploy", "staging", "--sha", "a/b"], "is not a commit SHA / image tag"),
+    (["deploy", "staging", "--sha", "a b"], "is not a commit"),
+    (["deploy", "staging", "--sha", "abc12"], "give at least 7 characters"),
     (["deploy", "staging", "--sha", SHA2, "--timeout", "nan"], "is not a positive number of seconds"),
     (["deploy", "staging", "--sha", SHA2, "--timeout", "-1"], "is not a positive number of seconds"),
     (["deploy", "stagin", "--sha", SHA2], "'stagin' is not an environment"),
@@ -218,3 +223,364 @@ def test_bad_deploy_usage_exits_2_before_any_change(project, boto, capsys, argv,
     assert exited.value.code == 2
     assert message in capsys.readouterr().err
     assert revisions(boto, "staging") == before
+
+
+# ================================================================ real ECS semantics, in an environment of its own
+# Project "tindra": its qa environment in ap-southeast-5, account 731902468135 (the emulator's account for these
+# tests), the state bucket in another region (mx-central-1), commits from a git repository made here.
+
+T_ACCOUNT, T_REGION, T_STATE_REGION = "731902468135", "ap-southeast-5", "mx-central-1"
+T_BUCKET = f"tindra-state-{T_ACCOUNT}"
+T_REGISTRY = f"{T_ACCOUNT}.dkr.ecr.{T_REGION}.amazonaws.com"
+T_APP = f"{T_REGISTRY}/tindra/api"
+SIDECARS = [{"name": "proxy", "image": "nginx:1.27", "essential": False, "memory": 64},
+            {"name": "otel", "image": "public.ecr.aws/aws-observability/aws-otel-collector:latest", "essential": False,
+             "memory": 64},
+            {"name": "envoy", "image": f"{T_REGISTRY}/platform/envoy:latest", "essential": False, "memory": 64}]
+
+
+def git(repo, *args):
+    import subprocess
+
+    result = subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+class Tindra:
+    def __init__(self, boto, directory):
+        self.boto, self.directory = boto, directory
+        self.ecs, self.ecr = boto.client("ecs", T_REGION), boto.client("ecr", T_REGION)
+        self.s3 = boto.client("s3", T_STATE_REGION)
+        self.shas = []
+
+    def commit(self, message):
+        (self.directory / "CHANGES").write_text(message + "\n")
+        git(self.directory, "add", "-A")
+        git(self.directory, "commit", "-q", "-m", message)
+        sha = git(self.directory, "rev-parse", "HEAD")
+        self.push("tindra/api", sha)
+        self.shas.append(sha)
+        return sha
+
+    def push(self, repository, tag):
+        manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                    "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1,
+                               "digest": "sha256:" + tag[:1] * 64}, "layers": []}
+        self.ecr.put_image(repositoryName=repository, imageManifest=json.dumps(manifest), imageTag=tag)
+
+    def register(self, service, tag, environment=None, sidecars=True):
+        environment = environment or [{"name": "FLAG", "value": "1"}]
+        containers = [{"name": service, "image": f"{T_APP}:{tag}", "essential": True, "memory": 256,
+                       "environment": environment}] + (SIDECARS if sidecars else [])
+        return self.ecs.register_task_definition(
+            family=f"tindra-qa-{service}", containerDefinitions=containers, networkMode="awsvpc",
+            requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+            tags=[{"key": "ecsenv:project", "value": "tindra"}])["taskDefinition"]["taskDefinitionArn"]
+
+    def service(self, name, tag, desired=1, **kwargs):
+        arn = self.register(name, tag)
+        return self.ecs.create_service(cluster="tindra-qa", serviceName=name, taskDefinition=arn,
+                                       desiredCount=desired, **kwargs)["service"]
+
+    def running(self, name="api"):
+        service = self.ecs.describe_services(cluster="tindra-qa", services=[name])["services"][0]
+        return self.ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+
+    def revisions(self, name="api"):
+        return self.ecs.list_task_definitions(familyPrefix=f"tindra-qa-{name}")["taskDefinitionArns"]
+
+    def records(self):
+        contents = self.s3.list_objects_v2(Bucket=T_BUCKET, Prefix="ecsenv/deployed/qa/").get("Contents", [])
+        return {entry["Key"]: json.loads(self.s3.get_object(Bucket=T_BUCKET, Key=entry["Key"])["Body"].read())
+                for entry in contents}
+
+    def lock(self):
+        try:
+            return json.loads(self.s3.get_object(Bucket=T_BUCKET, Key="ecsenv/deploy-locks/qa.json")["Body"].read())
+        except self.s3.exceptions.NoSuchKey:
+            return None
+
+
+def qa_status(out):
+    return next(env for env in json.loads(out)["environments"] if env["environment"] == "qa")
+
+
+@pytest.fixture
+def tindra(boto, tmp_path, monkeypatch):
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", T_ACCOUNT)  # the emulator answers as this account
+    monkeypatch.setenv("ECSENV_POLL_SECONDS", "0.2")
+    directory = tmp_path / "tindra"
+    directory.mkdir()
+    monkeypatch.chdir(directory)
+    save_config(ProjectConfig("tindra", StateConfig(T_ACCOUNT, T_STATE_REGION, T_BUCKET, "lockfile", None, None, {}),
+                              {"qa": EnvironmentConfig(T_ACCOUNT, T_REGION)}), str(directory / "ecsenv.yaml"))
+    git(directory, "init", "-q", "-b", "main")
+    project = Tindra(boto, directory)
+    project.s3.create_bucket(Bucket=T_BUCKET, CreateBucketConfiguration={"LocationConstraint": T_STATE_REGION})
+    project.s3.put_bucket_versioning(Bucket=T_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    for repository in ("tindra/api", "platform/envoy"):
+        project.ecr.create_repository(repositoryName=repository)
+    project.push("platform/envoy", "latest")  # a sidecar kept at `latest`: never under a commit's tag
+    project.ecs.create_cluster(clusterName="tindra-qa")
+    return project
+
+
+def test_deploy_carries_terraforms_newest_revision_and_leaves_sidecars_alone(tindra, capsys):
+    first = tindra.commit("first")
+    tindra.service("api", first)
+    # Terraform adds a variable: it registers a newer revision (its own image tag) that nothing runs yet.
+    tindra.register("api", "initial", environment=[{"name": "FLAG", "value": "2"}, {"name": "NEW", "value": "y"}])
+    code, out, err = run(capsys, "status", "--json")
+    qa = qa_status(out)
+    assert qa["services"][0]["undeployed_revision"] is True and qa["services"][0]["app_sha"] == first
+
+    second = tindra.commit("second")
+    code, out, err = run(capsys, "deploy", "qa", "--sha", "HEAD")
+    assert code == 0, err
+    assert f"Deploying {second[:12]} (HEAD) to qa" in out
+    assert "api: registered tindra-qa-api:3 from tindra-qa-api:2 (api: " in out
+    definition = tindra.running()
+    containers = {container["name"]: container for container in definition["containerDefinitions"]}
+    assert containers["api"]["image"] == f"{T_APP}:{second}"
+    assert {(v["name"], v["value"]) for v in containers["api"]["environment"]} == {("FLAG", "2"), ("NEW", "y")}
+    for sidecar in SIDECARS:  # kept exactly, and never checked (envoy has no image under the commit's tag)
+        assert containers[sidecar["name"]]["image"] == sidecar["image"]
+    code, out, err = run(capsys, "status", "--json")
+    service = qa_status(out)["services"][0]
+    assert service["undeployed_revision"] is False and service["app_sha"] == second
+
+
+def test_a_sidecar_in_the_projects_own_namespace_is_left_alone_when_app_repositories_says_so(tindra, capsys):
+    sha = tindra.commit("first")
+    tindra.ecr.create_repository(repositoryName="tindra/nginx")
+    tindra.push("tindra/nginx", "stable")
+    arn = tindra.ecs.register_task_definition(family="tindra-qa-api", containerDefinitions=[
+        {"name": "api", "image": f"{T_APP}:{sha}", "memory": 256},
+        {"name": "nginx", "image": f"{T_REGISTRY}/tindra/nginx:stable", "memory": 64}])["taskDefinition"]
+    tindra.ecs.create_service(cluster="tindra-qa", serviceName="api", taskDefinition=arn["taskDefinitionArn"],
+                              desiredCount=1)
+    second = tindra.commit("second")
+    code, out, err = run(capsys, "deploy", "qa", "--sha", second)
+    assert code == 2 and f"api: container nginx: image {T_REGISTRY}/tindra/nginx:{second} does not exist" in err
+    assert "set app_repositories in ecsenv.yaml" in err
+    config = tindra.directory / "ecsenv.yaml"
+    config.write_text(config.read_text() + "app_repositories: [tindra/api]\n")
+    code, out, err = run(capsys, "deploy", "qa", "--sha", second)
+    assert code == 0, err
+    images = {c["name"]: c["image"] for c in tindra.running()["containerDefinitions"]}
+    assert images == {"api": f"{T_APP}:{second}", "nginx": f"{T_REGISTRY}/tindra/nginx:stable"}
+
+
+def test_short_shas_and_refs_are_resolved_with_git_before_anything_happens(tindra, capsys):
+    first = tindra.commit("first")
+    tindra.service("api", first)
+    second = tindra.commit("second")
+    git(tindra.directory, "tag", "v2")
+    code, out, err = run(capsys, "deploy", "qa", "--sha", second[:12])
+    assert code == 0, err
+    assert tindra.running()["containerDefinitions"][0]["image"] == f"{T_APP}:{second}"
+    code, out, err = run(capsys, "rollback", "qa", "--to", first[:7], "--no-wait")
+    assert code == 0, err
+    assert tindra.running()["containerDefinitions"][0]["image"] == f"{T_APP}:{first}"
+    code, out, err = run(capsys, "deploy", "qa", "--sha", "v2")
+    assert code == 0 and f"Deploying {second[:12]} (v2)" in out
+    before = tindra.revisions()
+    for ref, message in (("fedcba9876", "no commit 'fedcba9876' in this repository"),
+                         ("no-such-tag", "'no-such-tag' names no commit"), ("abc", "at least 7 characters")):
+        code, out, err = run(capsys, "deploy", "qa", "--sha", ref)
+        assert code == 2 and message in err
+    assert tindra.revisions() == before
+
+
+def test_rollback_after_a_timed_out_deploy_goes_to_the_release_running_before_it(tindra, capsys):
+    a = tindra.commit("a")
+    tindra.service("api", a)
+    assert run(capsys, "deploy", "qa", "--sha", a)[0] == 0
+    tindra.service("worker", a, desired=3)  # the emulator runs one task of three: a rollout that never finishes
+    b = tindra.commit("b")
+    code, out, err = run(capsys, "deploy", "qa", "--sha", b, "--timeout", "1")
+    assert code == 1 and "timed out after 1s" in err
+    outcomes = [record["outcome"] for key, record in sorted(tindra.records().items()) if key.endswith("ended.json")]
+    assert outcomes == ["succeeded", "timed out"]
+    code, out, err = run(capsys, "rollback", "qa", "--no-wait")
+    assert code == 0, err
+    assert f"Rolling qa back to {a[:12]} (from {b[:12]})" in out
+    assert tindra.running()["containerDefinitions"][0]["image"] == f"{T_APP}:{a}"
+
+
+def test_rollback_twice_never_goes_forward_and_status_shows_a_rollback(tindra, capsys):
+    c, a, b = tindra.commit("c"), tindra.commit("a"), tindra.commit("b")
+    tindra.service("api", c)
+    for sha in (c, a, b):
+        assert run(capsys, "deploy", "qa", "--sha", sha)[0] == 0
+    code, out, err = run(capsys, "rollback", "qa")
+    assert code == 0 and f"Rolling qa back to {a[:12]} (from {b[:12]})" in out, err
+    code, out, err = run(capsys, "status")
+    assert f"rollback to {a[:12]} (from {b[:12]}): succeeded" in out
+    code, out, err = run(capsys, "status", "--json")
+    last = qa_status(out)["last_deploy"]
+    assert last["kind"] == "rollback" and last["sha"] == a and last["rolled_back_from"] == b
+    code, out, err = run(capsys, "rollback", "qa")
+    assert code == 0 and f"Rolling qa back to {c[:12]} (from {a[:12]})" in out, err
+    code, out, err = run(capsys, "rollback", "qa")
+    assert code == 2 and f"no commit deployed healthy to qa before {c[:12]}" in err and "--to" in err
+    assert tindra.running()["containerDefinitions"][0]["image"] == f"{T_APP}:{c}"
+
+
+def test_eleven_and_more_services_are_described_ten_at_a_time(tindra, capsys, monkeypatch):
+    """The emulator accepts any number of services per DescribeServices; ECS accepts 10. This wrapper answers as ECS
+    does (InvalidParameterException) and passes every other call to the emulator."""
+    from botocore.client import BaseClient
+    from botocore.exceptions import ClientError
+
+    sha = tindra.commit("one")
+    names = [f"svc{index:02d}" for index in range(12)]
+    for name in names:
+        tindra.service(name, sha)
+    real = BaseClient._make_api_call
+
+    def limited(client, operation, params):
+        if operation == "DescribeServices" and len(params.get("services", [])) > 10:
+            raise ClientError({"Error": {"Code": "InvalidParameterException",
+                                         "Message": "services can have at most 10 items."}}, operation)
+        return real(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", limited)
+    second = tindra.commit("two")
+    code, out, err = run(capsys, "deploy", "qa", "--sha", second)
+    assert code == 0, err
+    assert all(tindra.running(name)["containerDefinitions"][0]["image"] == f"{T_APP}:{second}" for name in names)
+    code, out, err = run(capsys, "status", "--json")
+    assert len(qa_status(out)["services"]) == 12
+
+
+def test_a_code_deploy_service_is_refused_before_anything_changes(tindra, capsys):
+    sha = tindra.commit("one")
+    tindra.service("api", sha)
+    tindra.service("legacy", sha, deploymentController={"type": "CODE_DEPLOY"})
+    second = tindra.commit("two")
+    before = tindra.revisions() + tindra.revisions("legacy")
+    code, out, err = run(capsys, "deploy", "qa", "--sha", second)
+    assert code == 2
+    assert "legacy: its deployment controller is CODE_DEPLOY" in err and "nothing was changed" in err
+    assert tindra.revisions() + tindra.revisions("legacy") == before
+    assert tindra.running()["containerDefinitions"][0]["image"] == f"{T_APP}:{sha}"
+    assert tindra.records() == {}
+
+
+def test_secret_set_redeploy_refuses_a_code_deploy_service_before_setting_the_value(tindra, boto, capsys,
+                                                                                     monkeypatch):
+    import io
+
+    sm = boto.client("secretsmanager", T_REGION)
+    arn = sm.create_secret(Name="tindra/qa/TOKEN", Tags=[
+        {"Key": "ecsenv:project", "Value": "tindra"}, {"Key": "ecsenv:environment", "Value": "qa"},
+        {"Key": "ecsenv:secret", "Value": "TOKEN"}])["ARN"]
+    task = tindra.ecs.register_task_definition(family="tindra-qa-legacy", containerDefinitions=[
+        {"name": "legacy", "image": f"{T_APP}:x", "memory": 256, "secrets": [{"name": "TOKEN", "valueFrom": arn}]}])
+    tindra.ecs.create_service(cluster="tindra-qa", serviceName="legacy", desiredCount=1,
+                              taskDefinition=task["taskDefinition"]["taskDefinitionArn"],
+                              deploymentController={"type": "CODE_DEPLOY"})
+    monkeypatch.setattr("sys.stdin", io.StringIO("s3cret\n"))
+    code, out, err = run(capsys, "secret", "set", "qa", "TOKEN", "--redeploy")
+    assert code == 2 and "legacy: its deployment controller is CODE_DEPLOY" in err
+    assert "VersionIdsToStages" not in sm.describe_secret(SecretId=arn)  # no value was set
+
+
+def test_a_held_lock_is_exit_1_with_owner_and_age_and_a_stale_one_can_be_forced_open(tindra, capsys, monkeypatch):
+    import socket
+    import subprocess
+    import sys
+
+    sha = tindra.commit("one")
+    tindra.service("api", sha)
+    lock = {"owner": "arn:aws:iam::731902468135:user/kaito", "host": "runner-17", "pid": 4242}
+    tindra.s3.put_object(Bucket=T_BUCKET, Key="ecsenv/deploy-locks/qa.json", Body=json.dumps(lock))
+    code, out, err = run(capsys, "deploy", "qa", "--sha", sha)
+    assert code == 1 and "already running: started by arn:aws:iam::731902468135:user/kaito on runner-17" in err
+    assert " s ago" in err and "--force-unlock" in err
+
+    monkeypatch.setenv("ECSENV_DEPLOY_LOCK_MAX_AGE", "0.5")  # older than the limit: stale
+    import time
+    time.sleep(1.1)
+    code, out, err = run(capsys, "deploy", "qa", "--sha", sha)
+    assert code == 1 and "is stale" in err and "older than" in err
+    monkeypatch.delenv("ECSENV_DEPLOY_LOCK_MAX_AGE")
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a pid on this host whose process is gone
+    lock = dict(lock, host=socket.gethostname(), pid=dead.pid)
+    tindra.s3.put_object(Bucket=T_BUCKET, Key="ecsenv/deploy-locks/qa.json", Body=json.dumps(lock))
+    code, out, err = run(capsys, "deploy", "qa", "--sha", sha)
+    assert code == 1 and f"its process {dead.pid} on this host is gone" in err
+    assert "ecsenv deploy qa --force-unlock" in err
+
+    code, out, err = run(capsys, "deploy", "qa", "--force-unlock")  # stdin is not a terminal: --yes needed
+    assert code == 2 and "--yes" in err and "kaito" in out and tindra.lock() is not None
+    code, out, err = run(capsys, "deploy", "qa", "--force-unlock", "--yes")
+    assert code == 0 and "Removed the deploy lock of qa (was held by arn:aws:iam::731902468135:user/kaito)" in out
+    assert tindra.lock() is None
+    assert run(capsys, "deploy", "qa", "--sha", sha)[0] == 0
+
+
+def test_the_lock_is_released_only_while_it_is_still_ours(tindra, capsys, monkeypatch):
+    from botocore.client import BaseClient
+
+    sha = tindra.commit("one")
+    tindra.service("api", sha)
+    real = BaseClient._make_api_call
+    successor = {"owner": "arn:aws:iam::731902468135:user/next", "host": "runner-2", "pid": 7}
+
+    def taken_over(client, operation, params):
+        answer = real(client, operation, params)
+        if operation == "UpdateService":  # meanwhile: our lock force-removed, and another deploy took it
+            tindra.s3.delete_object(Bucket=T_BUCKET, Key="ecsenv/deploy-locks/qa.json")
+            tindra.s3.put_object(Bucket=T_BUCKET, Key="ecsenv/deploy-locks/qa.json", Body=json.dumps(successor))
+        return answer
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", taken_over)
+    code, out, err = run(capsys, "deploy", "qa", "--sha", sha)
+    assert code == 0, err
+    assert "the deploy lock of qa was not released: another run has taken the lock since" in err
+    assert tindra.lock() == successor
+
+
+def test_a_service_created_with_no_task_starts_the_count_terraform_recorded(tindra, capsys):
+    sha = tindra.commit("one")
+    tindra.service("api", "initial", desired=0, tags=[{"key": "ecsenv:desired-count", "value": "2"}])
+    code, out, err = run(capsys, "deploy", "qa", "--sha", sha)
+    assert code == 0, err
+    assert "starting 2 task(s)" in out
+    service = tindra.ecs.describe_services(cluster="tindra-qa", services=["api"])["services"][0]
+    assert service["desiredCount"] == 2
+    tindra.ecs.update_service(cluster="tindra-qa", service="api", desiredCount=0)  # scaled down on purpose
+    code, out, err = run(capsys, "deploy", "qa", "--sha", sha)
+    assert code == 0, err
+    assert "api has a desired count of 0" in err
+    assert tindra.ecs.describe_services(cluster="tindra-qa", services=["api"])["services"][0]["desiredCount"] == 0
+
+
+def test_sigterm_mid_deploy_says_what_already_changed(tindra, boto):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    sha = tindra.commit("one")
+    tindra.service("api", sha, desired=3)  # never completes on the emulator
+    process = subprocess.Popen([sys.executable, "-m", "bootstrap", "deploy", "qa", "--sha", sha, "--timeout", "120"],
+                               cwd=tindra.directory, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        if "rollout" in line:  # updated, and waiting
+            break
+    time.sleep(0.3)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert f"interrupted: api in qa were updated to {sha[:12]} and ECS continues their rollout" in err
+    assert f"ecsenv deploy qa --sha {sha}" in err and "ecsenv rollback qa" in err
+    ended = [record for key, record in tindra.records().items() if key.endswith("ended.json")]
+    assert [record["outcome"] for record in ended] == ["interrupted"] and ended[0]["updated"] == ["api"]
+    assert tindra.lock() is None

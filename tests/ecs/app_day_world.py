@@ -95,9 +95,16 @@ class World:
         return self.client("ecs").list_task_definitions(familyPrefix=family)["taskDefinitionArns"]
 
     def history(self, environment):
+        """One entry per deploy attempt, oldest first: its started record with its ended record over it."""
         s3 = self.client("s3")
         contents = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"ecsenv/deployed/{environment}/").get("Contents", [])
-        return [json.loads(s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read()) for item in contents]
+        attempts = {}
+        for item in sorted(contents, key=lambda item: item["Key"]):
+            folder, _, name = item["Key"].rpartition("/")
+            body = json.loads(s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read())
+            entry = attempts.setdefault(folder, {})
+            entry.update(body) if name == "ended.json" else entry.update({**body, **entry})
+        return list(attempts.values())
 
     # ------------------------------------------------------------ logs
 
