@@ -149,9 +149,12 @@ class Progress:
     events: list  # new service event messages since the last report
 
 
-def wait(aws, config, environment, tracked, timeout, on_progress=None, poll_seconds=None):
-    """Until every tracked rollout is done. A rollback by the circuit breaker, a FAILED rollout, a replacement by
-    another deployment or the timeout raise RolloutFailed with ECS's reason and the last service events."""
+def wait(aws, config, environment, plans, timeout, on_progress=None, poll_seconds=None):
+    """Until every plan's rollout is done. A plan names `service` and `new_arn` (the revision deployed) and, after
+    deploy.update(), carries `tracked` (what UpdateService answered); without it, the deployment running `new_arn`
+    is ours. A rollback by the circuit breaker, a FAILED rollout, a replacement by another deployment or the timeout
+    raise RolloutFailed with ECS's reason and the last service events."""
+    tracked = [getattr(plan, "tracked", None) or Tracked(plan.service, plan.new_arn, None) for plan in plans]
     ecs = aws.client("ecs")
     cluster = cluster_name(config.project, environment)
     poll = poll_seconds if poll_seconds is not None else float(os.environ.get("ECSENV_POLL_SECONDS", "5"))
