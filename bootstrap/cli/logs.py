@@ -19,7 +19,7 @@ def cmd_logs(ctx):
 
     config = ctx.config
     ctx.environment(ctx.args.environment)
-    aws = ctx.state_aws()
+    aws = ctx.environment_aws(ctx.args.environment)  # the environment's own region and account
     start = datetime.datetime.now(datetime.timezone.utc) - ctx.args.since if isinstance(
         ctx.args.since, datetime.timedelta) else ctx.args.since
     reader, note = tasklogs.service_reader(aws, config, ctx.args.environment, ctx.args.service, ctx.args.sha,

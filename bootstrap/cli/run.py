@@ -15,7 +15,7 @@ def cmd_run(ctx):
     command = list(ctx.args.run_command)
     if not command:
         raise UserError("no command to run: ecsenv run ENV [--service NAME] -- COMMAND...")
-    aws = ctx.state_aws()
+    aws = ctx.environment_aws(ctx.args.environment)  # the environment's own region and account
     one_off = run.for_service(aws, config, ctx.args.environment, ctx.args.service, ctx.args.sha)
     ctx.start_changes()
     run.start(aws, one_off, command)
