@@ -204,12 +204,12 @@ def deploy(aws, state_aws, config, environment, sha, identity, services=None, ti
     future of it, so the caller can ask STS while the checks run. `on_first_write()` is called just before the
     first write (the lock). An interrupt from then on raises errors.Interrupted saying what already changed.
     Returns the DeployResult."""
+    if hasattr(identity, "result"):
+        identity = identity.result()
+    aws.check_account(identity)  # first: another account's "no such cluster" would mislead
     plans = prepare(aws, config, environment, sha, services)
     if verify:
         verify(plans)
-    if hasattr(identity, "result"):
-        identity = identity.result()
-    aws.check_account(identity)
     bucket = config.state.bucket
     result = DeployResult(environment, sha, plans)
     lock = ledger.DeployLock(state_aws, bucket, environment, identity.arn, timeout=timeout if wait_for_it else None)

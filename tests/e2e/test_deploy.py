@@ -584,3 +584,18 @@ def test_sigterm_mid_deploy_says_what_already_changed(tindra, boto):
     ended = [record for key, record in tindra.records().items() if key.endswith("ended.json")]
     assert [record["outcome"] for record in ended] == ["interrupted"] and ended[0]["updated"] == ["api"]
     assert tindra.lock() is None
+
+
+def test_an_environment_in_another_account_is_refused_by_deploy_and_unreadable_for_status(tindra, capsys):
+    sha = tindra.commit("one")
+    tindra.service("api", sha)
+    config = tindra.directory / "ecsenv.yaml"
+    config.write_text(config.read_text().replace("environments:\n", "environments:\n  edge:\n"
+                                                 "    account_id: '480315927604'\n    region: ap-southeast-5\n"))
+    code, out, err = run(capsys, "deploy", "edge", "--sha", sha)
+    assert code == 2
+    assert ("environment edge is in account 480315927604 (ecsenv.yaml), but the credentials are for account "
+            f"{T_ACCOUNT}") in err
+    code, out, err = run(capsys, "status", "--json")
+    edge = next(env for env in json.loads(out)["environments"] if env["environment"] == "edge")
+    assert code == 3 and edge["services"] == [] and "account 480315927604" in edge["services_problem"]
