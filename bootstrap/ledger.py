@@ -279,6 +279,8 @@ def _process_start(pid):
 
 
 def _pid_alive(pid):
+    if pid <= 0:
+        return True  # not a single process: cannot tell, so not provably dead
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
