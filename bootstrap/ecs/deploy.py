@@ -148,7 +148,7 @@ def _start_counts(aws, plans, history):
     if all(plan.document.get("desiredCount", 0) != 0 for plan in plans):
         return []
     deployed = set()
-    for attempt in history.newest_first():
+    for attempt in history.load_all():
         if attempt.outcome == ledger.SUCCEEDED:
             deployed.update(attempt.services or ([] if not attempt.legacy else [plan.service for plan in plans]))
     warnings = []
