@@ -1,9 +1,10 @@
 """`ecsenv deploy / rollback / promote` on the moto server's ECS, ECR, Secrets Manager and S3."""
 
 import json
+import time
 
 import pytest
-from conftest import ACCOUNT
+from conftest import ACCOUNT, strict_api
 
 from bootstrap.cli import main
 from bootstrap.project.config import EnvironmentConfig, ProjectConfig, StateConfig, save_config
@@ -227,7 +228,9 @@ def test_bad_deploy_usage_exits_2_before_any_change(project, boto, capsys, argv,
 
 # ================================================================ real ECS semantics, in an environment of its own
 # Project "tindra": its qa environment in ap-southeast-5, account 731902468135 (the emulator's account for these
-# tests), the state bucket in another region (mx-central-1), commits from a git repository made here.
+# tests), the state bucket in another region (mx-central-1), commits from a git repository made here. Through the
+# strict layer (docs/decisions/0003-strict-layer.md): ten services per DescribeServices, and ECS's deployments list
+# (our deployment PRIMARY IN_PROGRESS beside the old ACTIVE one, then COMPLETED; the circuit breaker on request).
 
 T_ACCOUNT, T_REGION, T_STATE_REGION = "731902468135", "ap-southeast-5", "mx-central-1"
 T_BUCKET = f"tindra-state-{T_ACCOUNT}"
@@ -249,11 +252,18 @@ def git(repo, *args):
 
 
 class Tindra:
-    def __init__(self, boto, directory):
-        self.boto, self.directory = boto, directory
-        self.ecs, self.ecr = boto.client("ecs", T_REGION), boto.client("ecr", T_REGION)
-        self.s3 = boto.client("s3", T_STATE_REGION)
+    def __init__(self, endpoint, directory):
+        import boto3
+
+        self.endpoint, self.directory = endpoint, directory
+        self.client = lambda service, region=T_REGION: boto3.client(service, region_name=region)
+        self.ecs, self.ecr = self.client("ecs"), self.client("ecr")
+        self.s3 = self.client("s3", T_STATE_REGION)
         self.shas = []
+
+    def slow_rollouts(self, seconds=120):
+        """From now on a deployment takes `seconds` to complete."""
+        strict_api(self.endpoint, "config", deployment_seconds=seconds)
 
     def commit(self, message):
         (self.directory / "CHANGES").write_text(message + "\n")
@@ -308,7 +318,7 @@ def qa_status(out):
 
 
 @pytest.fixture
-def tindra(boto, tmp_path, monkeypatch):
+def tindra(strict_env, tmp_path, monkeypatch):
     monkeypatch.setenv("MOTO_ACCOUNT_ID", T_ACCOUNT)  # the emulator answers as this account
     monkeypatch.setenv("ECSENV_POLL_SECONDS", "0.2")
     directory = tmp_path / "tindra"
@@ -317,9 +327,14 @@ def tindra(boto, tmp_path, monkeypatch):
     save_config(ProjectConfig("tindra", StateConfig(T_ACCOUNT, T_STATE_REGION, T_BUCKET, "lockfile", None, None, {}),
                               {"qa": EnvironmentConfig(T_ACCOUNT, T_REGION)}), str(directory / "ecsenv.yaml"))
     git(directory, "init", "-q", "-b", "main")
-    project = Tindra(boto, directory)
+    project = Tindra(strict_env, directory)
     project.s3.create_bucket(Bucket=T_BUCKET, CreateBucketConfiguration={"LocationConstraint": T_STATE_REGION})
-    project.s3.put_bucket_versioning(Bucket=T_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    for _ in range(50):  # S3 answers NoSuchBucket for a moment after CreateBucket (the strict layer too)
+        try:
+            project.s3.put_bucket_versioning(Bucket=T_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+            break
+        except project.s3.exceptions.NoSuchBucket:
+            time.sleep(0.1)
     for repository in ("tindra/api", "platform/envoy"):
         project.ecr.create_repository(repositoryName=repository)
     project.push("platform/envoy", "latest")  # a sidecar kept at `latest`: never under a commit's tag
@@ -398,7 +413,8 @@ def test_rollback_after_a_timed_out_deploy_goes_to_the_release_running_before_it
     a = tindra.commit("a")
     tindra.service("api", a)
     assert run(capsys, "deploy", "qa", "--sha", a)[0] == 0
-    tindra.service("worker", a, desired=3)  # the emulator runs one task of three: a rollout that never finishes
+    tindra.service("worker", a)
+    tindra.slow_rollouts()  # b's rollout does not finish within its timeout
     b = tindra.commit("b")
     code, out, err = run(capsys, "deploy", "qa", "--sha", b, "--timeout", "1")
     assert code == 1 and "timed out after 1s" in err
@@ -429,25 +445,14 @@ def test_rollback_twice_never_goes_forward_and_status_shows_a_rollback(tindra, c
     assert tindra.running()["containerDefinitions"][0]["image"] == f"{T_APP}:{c}"
 
 
-def test_eleven_and_more_services_are_described_ten_at_a_time(tindra, capsys, monkeypatch):
-    """The emulator accepts any number of services per DescribeServices; ECS accepts 10. This wrapper answers as ECS
-    does (InvalidParameterException) and passes every other call to the emulator."""
-    from botocore.client import BaseClient
-    from botocore.exceptions import ClientError
-
+def test_eleven_and_more_services_are_described_ten_at_a_time(tindra, capsys):
+    """The strict layer answers a DescribeServices of more than 10 services as ECS does (InvalidParameterException)."""
     sha = tindra.commit("one")
     names = [f"svc{index:02d}" for index in range(12)]
     for name in names:
         tindra.service(name, sha)
-    real = BaseClient._make_api_call
-
-    def limited(client, operation, params):
-        if operation == "DescribeServices" and len(params.get("services", [])) > 10:
-            raise ClientError({"Error": {"Code": "InvalidParameterException",
-                                         "Message": "services can have at most 10 items."}}, operation)
-        return real(client, operation, params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", limited)
+    with pytest.raises(Exception, match="at most 10"):
+        tindra.ecs.describe_services(cluster="tindra-qa", services=names)
     second = tindra.commit("two")
     code, out, err = run(capsys, "deploy", "qa", "--sha", second)
     assert code == 0, err
@@ -470,11 +475,10 @@ def test_a_code_deploy_service_is_refused_before_anything_changes(tindra, capsys
     assert tindra.records() == {}
 
 
-def test_secret_set_redeploy_refuses_a_code_deploy_service_before_setting_the_value(tindra, boto, capsys,
-                                                                                     monkeypatch):
+def test_secret_set_redeploy_refuses_a_code_deploy_service_before_setting_the_value(tindra, capsys, monkeypatch):
     import io
 
-    sm = boto.client("secretsmanager", T_REGION)
+    sm = tindra.client("secretsmanager")
     arn = sm.create_secret(Name="tindra/qa/TOKEN", Tags=[
         {"Key": "ecsenv:project", "Value": "tindra"}, {"Key": "ecsenv:environment", "Value": "qa"},
         {"Key": "ecsenv:secret", "Value": "TOKEN"}])["ARN"]
@@ -503,7 +507,6 @@ def test_a_held_lock_is_exit_1_with_owner_and_age_and_a_stale_one_can_be_forced_
     assert " s ago" in err and "--force-unlock" in err
 
     monkeypatch.setenv("ECSENV_DEPLOY_LOCK_MAX_AGE", "0.5")  # older than the limit: stale
-    import time
     time.sleep(1.1)
     code, out, err = run(capsys, "deploy", "qa", "--sha", sha)
     assert code == 1 and "is stale" in err and "older than" in err
@@ -562,14 +565,14 @@ def test_a_service_created_with_no_task_starts_the_count_terraform_recorded(tind
     assert tindra.ecs.describe_services(cluster="tindra-qa", services=["api"])["services"][0]["desiredCount"] == 0
 
 
-def test_sigterm_mid_deploy_says_what_already_changed(tindra, boto):
+def test_sigterm_mid_deploy_says_what_already_changed(tindra):
     import signal
     import subprocess
     import sys
-    import time
 
     sha = tindra.commit("one")
-    tindra.service("api", sha, desired=3)  # never completes on the emulator
+    tindra.service("api", sha)
+    tindra.slow_rollouts()  # still rolling out when the signal comes
     process = subprocess.Popen([sys.executable, "-m", "bootstrap", "deploy", "qa", "--sha", sha, "--timeout", "120"],
                                cwd=tindra.directory, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for line in process.stdout:
@@ -599,3 +602,28 @@ def test_an_environment_in_another_account_is_refused_by_deploy_and_unreadable_f
     code, out, err = run(capsys, "status", "--json")
     edge = next(env for env in json.loads(out)["environments"] if env["environment"] == "edge")
     assert code == 3 and edge["services"] == [] and "account 480315927604" in edge["services_problem"]
+
+
+def test_a_circuit_breaker_rollback_reports_our_deployments_reason_and_rollback_goes_back(tindra, capsys):
+    a = tindra.commit("a")
+    tindra.service("api", a, deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}})
+    assert run(capsys, "deploy", "qa", "--sha", a)[0] == 0
+    b = tindra.commit("b")
+    strict_api(tindra.endpoint, "fail-next-deployment", service="api", reason="tasks failed to start.")
+    code, out, err = run(capsys, "deploy", "qa", "--sha", b)
+    assert code == 1
+    assert "api: ECS rolled the deployment back to tindra-qa-api:2" in err
+    assert "(ECS deployment circuit breaker: tasks failed to start.)" in err  # our deployment's reason
+    outcomes = [record["outcome"] for key, record in sorted(tindra.records().items()) if key.endswith("ended.json")]
+    assert outcomes == ["succeeded", "rolled back by ECS"]
+    code, out, err = run(capsys, "rollback", "qa")
+    assert code == 0 and f"Rolling qa back to {a[:12]} (from {b[:12]})" in out, err
+
+
+def test_the_wait_follows_our_deployment_through_in_progress_to_completed(tindra, capsys):
+    a = tindra.commit("a")
+    tindra.service("api", a)
+    tindra.slow_rollouts(1.5)
+    code, out, err = run(capsys, "deploy", "qa", "--sha", a)
+    assert code == 0, err
+    assert "api: rollout IN_PROGRESS" in out and "api: rollout COMPLETED, 1/1 running" in out
