@@ -9,11 +9,11 @@ from bootstrap.errors import EXIT_OK, OperationFailed, UserError
 def _explain_failure(aws, config, environment, plans):
     """Why the tasks of the revisions this deploy registered stopped (stderr: it belongs to the error)."""
     from bootstrap.ecs import diagnosis
-    from bootstrap.ecs.services import cluster_name
+    from bootstrap.ecs.outputs import environment_cluster
 
     for plan in plans:
         if plan.new_arn:
-            print(diagnosis.explain_service(aws, cluster_name(config.project, environment), plan.service,
+            print(diagnosis.explain_service(aws, environment_cluster(aws, config, environment), plan.service,
                                             plan.new_arn), file=sys.stderr)
 
 

@@ -13,15 +13,19 @@ def cmd_secret(ctx):
     aws = ctx.environment_aws(ctx.args.environment)  # the environment's own region and account
     if ctx.args.secret_command == "list":
         return _secret_list(ctx, config, aws, secrets)
+    from bootstrap.ecs.outputs import environment_cluster
+
     value = secrets.read_value(sys.stdin, sys.stdin.isatty(), name=ctx.args.name)
+    cluster = environment_cluster(aws, config, ctx.args.environment)
     if ctx.args.redeploy:
-        secrets.refuse_unredeployable(aws, config.project, ctx.args.environment, ctx.args.name)
+        secrets.refuse_unredeployable(aws, config.project, ctx.args.environment, ctx.args.name, cluster)
     ctx.start_changes()
     entry = secrets.set_secret(aws, config.project, ctx.args.environment, ctx.args.name, value)
     del value  # not kept around: nothing below needs it
     print(f"Set {entry.name} of {config.project} {ctx.args.environment} ({entry.secret_id}); new current version"
           + (f" at {entry.last_changed}." if entry.last_changed else "."))
-    verdicts = secrets.readers_check(aws, config.project, ctx.args.environment, entry)  # one per service using it
+    # one verdict per service using it
+    verdicts = secrets.readers_check(aws, config.project, ctx.args.environment, entry, cluster)
     for service, verdict in verdicts:
         print(f"  {service}: execution role may read it: {verdict}")
         if verdict.startswith("denied"):
@@ -32,7 +36,7 @@ def cmd_secret(ctx):
         print(f"No ECS service of {ctx.args.environment} uses it yet.")
     elif ctx.args.redeploy:
         print(f"Redeploying {', '.join(using)} (new tasks read the new value)...")
-        secrets.redeploy(aws, config.project, ctx.args.environment, using)
+        secrets.redeploy(aws, config.project, ctx.args.environment, using, cluster)
         print(f"Redeployed {len(using)} service{'s' if len(using) != 1 else ''}.")
     else:
         print(f"Running tasks keep the old value until they restart: run again with --redeploy, or redeploy "

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from bootstrap import ledger
 from bootstrap.aws import call
 from bootstrap.ecs.images import AppImages, image_digest, with_tag
+from bootstrap.ecs.outputs import environment_cluster
 from bootstrap.ecs.rollout import RolloutFailed, Tracked, wait
-from bootstrap.ecs.services import cluster_name, describe_services, family_of, refuse_undeployable
+from bootstrap.ecs.services import describe_services, family_of, refuse_undeployable
 from bootstrap.errors import EcsenvError, Interrupted, OperationFailed, UserError
 
 # What RegisterTaskDefinition accepts of what DescribeTaskDefinition returns; the rest is ECS's bookkeeping.
@@ -71,7 +72,7 @@ def _secret_has_value(aws, value_from):
 
 def environment_services(aws, config, environment, only=None):
     """{name: service document} of the environment's cluster, in name order (or the ones asked for)."""
-    cluster = cluster_name(config.project, environment)
+    cluster = environment_cluster(aws, config, environment)
     found = describe_services(aws, cluster)
     where = f"region {aws.region}" + (f", account {aws.account_id}" if getattr(aws, "account_id", None) else "")
     if found is None:
@@ -117,7 +118,7 @@ def prepare(aws, config, environment, sha, only=None):
             definition, tags = bases[name].result()
             wanted = {}
             for container in definition["containerDefinitions"]:
-                if app.owns(container["image"]):
+                if app.owns_container(container):
                     target = with_tag(container["image"], sha)
                     wanted[container["name"]] = target
                     checks.append((name, container["name"], "image", target,
@@ -187,7 +188,7 @@ def register(aws, plan):
 
 def update(aws, config, environment, plan):
     kwargs = {"desiredCount": plan.start_count} if plan.start_count is not None else {}
-    answer = call(aws.client("ecs").update_service, cluster=cluster_name(config.project, environment),
+    answer = call(aws.client("ecs").update_service, cluster=environment_cluster(aws, config, environment),
                   service=plan.service, taskDefinition=plan.new_arn, **kwargs, doing=f"updating service {plan.service}")
     plan.tracked = Tracked.from_update(plan.document, answer.get("service") or {}, plan.new_arn)
 

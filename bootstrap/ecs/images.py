@@ -25,11 +25,16 @@ def with_tag(image, sha):
     return f"{name}:{sha}"
 
 
+ROLE_LABEL = "ecsenv.role"  # the stack labels every container app, init or sidecar (docs/stack.md, the contract)
+APP_ROLES = ("app", "init")  # init containers run the app's own image (migrations): they take the commit too
+
+
 class AppImages:
-    """Which container images are the project's own app images: ECR repositories named in ecsenv.yaml's
-    `app_repositories`, or, when that is not set, every ECR repository named `<project>/...` (how the stack's
-    ecr-repositories module names them). Anything else (nginx:1.27, public.ecr.aws/..., an ECR repository of
-    another team) is a sidecar: deploys leave its image exactly as it is."""
+    """Which containers run the project's own app images. A container the stack labels (`ecsenv.role`) says so
+    itself: app and init containers do, sidecars never. Otherwise its image decides: ECR repositories named in
+    ecsenv.yaml's `app_repositories`, or, when that is not set, every ECR repository named `<project>/...` (how the
+    stack's ecr-repositories module names them). Anything else (nginx:1.27, public.ecr.aws/..., an ECR repository
+    of another team) is a sidecar: deploys leave its image exactly as it is."""
 
     def __init__(self, project, repositories=None):
         self.project, self.repositories = project, (set(repositories) if repositories else None)
@@ -47,6 +52,13 @@ class AppImages:
             return repository in self.repositories
         return repository.startswith(f"{self.project}/")
 
+    def owns_container(self, container):
+        """Whether a container definition is an app container (its label first, then its image)."""
+        role = (container.get("dockerLabels") or {}).get(ROLE_LABEL)
+        if role is not None:
+            return role in APP_ROLES and ecr_reference(container.get("image") or "") is not None
+        return self.owns(container.get("image"))
+
     def describe(self):
         """The rule, for messages."""
         if self.repositories is not None:
@@ -56,7 +68,7 @@ class AppImages:
 
     def containers(self, container_definitions):
         """The app containers of a task definition, in order."""
-        return [container for container in container_definitions if self.owns(container.get("image"))]
+        return [container for container in container_definitions if self.owns_container(container)]
 
 
 def app_tag(container_definitions, app_images=None):
@@ -64,7 +76,7 @@ def app_tag(container_definitions, app_images=None):
     do not name a commit). Without `app_images`, the first ECR image. None when there is none."""
     for container in container_definitions:
         image = container.get("image", "")
-        if app_images is not None and not app_images.owns(image):
+        if app_images is not None and not app_images.owns_container(container):
             continue
         reference = ecr_reference(image)
         if reference and reference[3]:

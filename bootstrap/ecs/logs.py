@@ -121,7 +121,7 @@ def service_reader(aws, config, environment, service=None, sha=None, start_ms=No
     `start_ms`; with `sha`, only those of the tasks running that commit, as ECS lists them (running tasks, and stopped
     ones for about an hour after they stop)."""
     from bootstrap.ecs.deploy import environment_services
-    from bootstrap.ecs.services import cluster_name
+    from bootstrap.ecs.outputs import environment_cluster
 
     ecs = aws.client("ecs")
     documents = environment_services(aws, config, environment, [service] if service else None)
@@ -136,7 +136,7 @@ def service_reader(aws, config, environment, service=None, sha=None, start_ms=No
     task_ids = None
     if sha:
         arns = {document.get("clusterArn") for document in documents.values()} - {None}
-        cluster = arns.pop().rsplit("/", 1)[-1] if arns else cluster_name(config.project, environment)
+        cluster = arns.pop().rsplit("/", 1)[-1] if arns else environment_cluster(aws, config, environment)
         task_ids = tasks_of_commit(aws, cluster, list(documents), sha)
         if not task_ids:
             return None, (f"no task of {', '.join(documents)} runs {sha[:12]} or stopped within the last hour "

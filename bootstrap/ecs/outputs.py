@@ -19,7 +19,9 @@ from bootstrap.ecs.services import cluster_name
 from bootstrap.errors import OperationFailed
 
 CLUSTER, SERVICES, SECRETS, LOG_GROUP = "cluster_name", "services", "secret_arns", "log_group_name"
-NOT_FOUND = ("NoSuchKey", "404", "NotFound")
+# A state that is not there, or that this caller may not read (an environment in another account than the state
+# bucket, a deploy role without the state's KMS key): the naming convention stands in, as documented.
+NOT_AVAILABLE = ("NoSuchKey", "404", "NotFound", "AccessDenied", "403", "KMS.AccessDeniedException")
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ def read_outputs(aws, config, environment):
         if key in aws.memo:
             return aws.memo[key]
     bucket, state_key = key[1:]
-    answer = call(aws.client("s3", config.state.region).get_object, Bucket=bucket, Key=state_key, missing=NOT_FOUND,
+    answer = call(aws.client("s3", config.state.region).get_object, Bucket=bucket, Key=state_key, missing=NOT_AVAILABLE,
                   doing=f"reading the Terraform outputs of {environment} (s3://{bucket}/{state_key})")
     document = None
     if answer is not None:
@@ -72,3 +74,8 @@ def read_outputs(aws, config, environment):
     with _memo_lock:
         aws.memo[key] = result
     return result
+
+
+def environment_cluster(aws, config, environment):
+    """The environment's ECS cluster: its `cluster_name` output, else `<project>-<environment>`."""
+    return read_outputs(aws, config, environment).cluster

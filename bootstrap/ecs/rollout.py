@@ -22,7 +22,8 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from bootstrap.ecs.services import cluster_name, describe, primary_deployment
+from bootstrap.ecs.outputs import environment_cluster
+from bootstrap.ecs.services import describe, primary_deployment
 from bootstrap.errors import OperationFailed
 from bootstrap.ledger import FAILED, ROLLED_BACK, SUPERSEDED, TIMED_OUT
 
@@ -156,7 +157,7 @@ def wait(aws, config, environment, plans, timeout, on_progress=None, poll_second
     raise RolloutFailed with ECS's reason and the last service events."""
     tracked = [getattr(plan, "tracked", None) or Tracked(plan.service, plan.new_arn, None) for plan in plans]
     ecs = aws.client("ecs")
-    cluster = cluster_name(config.project, environment)
+    cluster = environment_cluster(aws, config, environment)
     poll = poll_seconds if poll_seconds is not None else float(os.environ.get("ECSENV_POLL_SECONDS", "5"))
     deadline = time.monotonic() + timeout
     pending = {item.service: item for item in tracked}

@@ -13,14 +13,14 @@ import time
 from dataclasses import dataclass, field
 
 from bootstrap.aws import call
-from bootstrap.ecs.images import ecr_reference, image_digest, with_tag
+from bootstrap.ecs.images import ROLE_LABEL, ecr_reference, image_digest, with_tag
 from bootstrap.ecs.logs import LogReader, sources, task_id
-from bootstrap.ecs.services import cluster_name
+from bootstrap.ecs.outputs import environment_cluster
 from bootstrap.errors import OperationFailed, UserError
 
 ONE_OFF_SUFFIX = "_oneoff"  # an underscore: no family the stack names (<project>-<env>-<service>) ends like this
 STARTED_BY = "ecsenv-run"  # RunTask startedBy: up to 128 letters, digits, hyphens, slashes and underscores
-APP_ROLE_LABEL = "ecsenv.role"  # the stack labels its containers app / init / sidecar
+APP_ROLE_LABEL = ROLE_LABEL  # the stack labels its containers app / init / sidecar
 
 
 @dataclass
@@ -102,10 +102,10 @@ def _launch(service):
     return launch
 
 
-def _cluster(service, config, environment):
-    """The cluster a service document lives in (the naming convention when the document does not say)."""
+def _cluster(aws, service, config, environment):
+    """The cluster a service document lives in (the environment's outputs when the document does not say)."""
     arn = service.get("clusterArn")
-    return arn.rsplit("/", 1)[-1] if arn else cluster_name(config.project, environment)
+    return arn.rsplit("/", 1)[-1] if arn else environment_cluster(aws, config, environment)
 
 
 def _one_service(aws, config, environment, name):
@@ -137,7 +137,7 @@ def for_service(aws, config, environment, service=None, sha=None):
             raise UserError(f"image {app_image} does not exist (push it first)")
     definition = newest["taskDefinition"]
     definition = definition_with_images(aws, definition, images_for(definition, app_image), newest.get("tags"))
-    return OneOff(_cluster(document, config, environment), name, definition,
+    return OneOff(_cluster(aws, document, config, environment), name, definition,
                   app_container(definition, name), document.get("networkConfiguration"), _launch(document))
 
 
@@ -145,7 +145,7 @@ def from_plan(aws, config, environment, service, plan):
     """The OneOff running what a deploy plan (bootstrap.ecs.deploy.ServicePlan) is about to roll out: its task
     definition with the NEW images, before any revision of the service's family is registered."""
     definition = definition_with_images(aws, plan.task_definition, plan.images, plan.tags)
-    return OneOff(_cluster(service, config, environment), plan.service, definition,
+    return OneOff(_cluster(aws, service, config, environment), plan.service, definition,
                   app_container(definition, plan.service), service.get("networkConfiguration"), _launch(service))
 
 

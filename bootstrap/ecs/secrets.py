@@ -151,7 +151,7 @@ def _references(value_from, arn):
     return any(value_from == candidate or value_from.startswith(candidate + ":") for candidate in candidates)
 
 
-def _readers(aws, project, environment, secret):
+def _readers(aws, project, environment, secret, cluster=None):
     """[(service name, task definition)] of the services whose task definition injects the secret."""
     ecs = aws.client("ecs")
     cache = {}
@@ -163,7 +163,7 @@ def _readers(aws, project, environment, secret):
         return cache[arn]
 
     readers = []
-    for service in describe_services(aws, cluster_name(project, environment)) or []:
+    for service in describe_services(aws, cluster or cluster_name(project, environment)) or []:
         # The service's task definition, and those of deployments still rolling (they may be the ones running).
         arns = [service.get("taskDefinition")] + [d.get("taskDefinition") for d in service.get("deployments", [])]
         for arn in dict.fromkeys(a for a in arns if a):
@@ -200,13 +200,13 @@ def _simulate(aws, role_arn, secret_arn):
     return ALLOWED if all(result.get("EvalDecision") == "allowed" for result in results) else DENIED
 
 
-def readers_check(aws, project, environment, secret):
+def readers_check(aws, project, environment, secret, cluster=None):
     """[(service, "allowed" | "denied" | "not checked: why")]: may each service's execution role read the secret?
 
     Only identity policies are simulated: a key policy of a customer-managed KMS key, or a resource policy on the
     secret, can still deny the read at run time."""
     verdicts, by_role = [], {}
-    for service, definition in _readers(aws, project, environment, secret):
+    for service, definition in _readers(aws, project, environment, secret, cluster):
         role = definition.get("executionRoleArn")
         if not role:
             verdicts.append((service, f"{DENIED}: the task definition has no execution role to read secrets with"))
@@ -217,20 +217,20 @@ def readers_check(aws, project, environment, secret):
     return verdicts
 
 
-def refuse_unredeployable(aws, project, environment, name):
+def refuse_unredeployable(aws, project, environment, name, cluster=None):
     """Before a value is set with --redeploy: UserError naming the services using secret NAME that ecsenv cannot
     redeploy (a CODE_DEPLOY or EXTERNAL controller, a non-ROLLING strategy; services.undeployable_reason)."""
     secret = find_secret(aws, project, environment, name)
-    documents = {service["serviceName"]: service
-                 for service in describe_services(aws, cluster_name(project, environment)) or []}
-    refuse_undeployable([documents[service] for service, _ in _readers(aws, project, environment, secret)
+    cluster = cluster or cluster_name(project, environment)
+    documents = {service["serviceName"]: service for service in describe_services(aws, cluster) or []}
+    refuse_undeployable([documents[service] for service, _ in _readers(aws, project, environment, secret, cluster)
                          if service in documents])
 
 
-def redeploy(aws, project, environment, services):
+def redeploy(aws, project, environment, services, cluster=None):
     """Force a new deployment of each service, so that new tasks read the secret's new value."""
     ecs = aws.client("ecs")
-    cluster = cluster_name(project, environment)
+    cluster = cluster or cluster_name(project, environment)
     for service in services:
         call(ecs.update_service, cluster=cluster, service=service, forceNewDeployment=True,
              doing=f"redeploying service {service} of cluster {cluster}")

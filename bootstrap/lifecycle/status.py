@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from bootstrap import ledger
 from bootstrap.aws import call
 from bootstrap.ecs.images import AppImages, app_tag
+from bootstrap.ecs.outputs import environment_cluster
 from bootstrap.ecs.services import cluster_name, describe_services, family_of, primary_deployment
 from bootstrap.errors import EcsenvError
 from bootstrap.lifecycle import git
@@ -66,7 +67,7 @@ def _comparable(definition, app_images):
     containers = []
     for container in definition.get("containerDefinitions", []):
         container = dict(container)
-        if app_images is None or app_images.owns(container.get("image")):
+        if app_images is None or app_images.owns_container(container):
             image = container.get("image", "")
             container["image"] = image.split("@", 1)[0].rpartition(":")[0] or image
         containers.append(container)
@@ -149,9 +150,10 @@ def report(project_dir, config, state_aws, environment_aws):
         if environment in config.environments:
             last = ledger.read_history(state_aws, config.state.bucket, environment).latest()
             status.last_deploy = last.as_dict() if last else None
-            cluster = cluster_name(config.project, environment)
+            cluster = cluster_name(config.project, environment)  # until the outputs say otherwise
             try:
                 aws = environment_aws(environment)
+                cluster = environment_cluster(aws, config, environment)
                 aws.check_account()
                 services = read_services(aws, cluster, app_images)
             except EcsenvError as exc:

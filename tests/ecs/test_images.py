@@ -16,3 +16,17 @@ def test_an_ecr_reference_names_account_region_repository_and_tag():
     assert ecr_reference("nginx:1.27") is None
     assert ecr_reference("public.ecr.aws/nginx/nginx:latest") is None
     assert with_tag(image, "fedcba9") == image.replace("0123abc", "fedcba9")
+
+
+def test_the_stacks_role_labels_decide_which_containers_take_the_commit():
+    from bootstrap.ecs.images import AppImages
+
+    registry = "731902468135.dkr.ecr.ap-southeast-5.amazonaws.com"
+    app = {"name": "web", "image": f"{registry}/tindra/web:abc1234", "dockerLabels": {"ecsenv.role": "app"}}
+    migrate = {"name": "migrate", "image": f"{registry}/tindra/web:abc1234", "dockerLabels": {"ecsenv.role": "init"}}
+    # A sidecar kept in the project's own ECR namespace: by image alone it would look like an app image.
+    proxy = {"name": "proxy", "image": f"{registry}/tindra/envoy:v1.31", "dockerLabels": {"ecsenv.role": "sidecar"}}
+    unlabelled = {"name": "agent", "image": f"{registry}/tindra/agent:7"}
+    images = AppImages("tindra")
+    assert [c["name"] for c in images.containers([app, migrate, proxy, unlabelled])] == ["web", "migrate", "agent"]
+    assert app_tag([proxy, app], images) == "abc1234"

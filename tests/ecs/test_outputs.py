@@ -50,3 +50,20 @@ def test_read_once_from_the_configured_state_key(boto, api_calls):
     assert api_calls.calls == ["GetObject"]
     missing = outputs.read_outputs(aws, config("never/applied.tfstate"), "canary")
     assert missing.cluster == "lantern-canary" and not missing.from_state
+
+
+def test_a_cluster_named_its_own_way_is_found_through_the_outputs(boto):
+    """A repository whose cluster is not `<project>-<environment>`: deploy's service lookup follows the state."""
+    from bootstrap.ecs.deploy import environment_services
+
+    s3 = boto.client("s3", REGION)
+    s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_object(Bucket=BUCKET, Key="canary/terraform.tfstate",
+                  Body=json.dumps({"outputs": {"cluster_name": {"value": "main-fleet"}}}).encode())
+    ecs = boto.client("ecs", REGION)
+    ecs.create_cluster(clusterName="main-fleet")
+    family = ecs.register_task_definition(family="api", containerDefinitions=[
+        {"name": "api", "image": "nginx:1.27", "memory": 128}])["taskDefinition"]["taskDefinitionArn"]
+    ecs.create_service(cluster="main-fleet", serviceName="api", taskDefinition=family, desiredCount=1)
+    services = environment_services(Aws(region=REGION), config(), "canary")
+    assert list(services) == ["api"] and services["api"]["clusterArn"].endswith("/main-fleet")
