@@ -270,7 +270,7 @@ def _run(aws, state_aws, config, environment, sha, plans, result, timeout, wait_
             update(aws, config, environment, plan)
             updated.append(plan.service)
         if wait_for_it:
-            wait(aws, config, environment, plans, timeout, on_progress)
+            wait(aws, environment_cluster(aws, config, environment), plans, timeout, on_progress)
     except KeyboardInterrupt:
         raise Interrupted(_interrupted_message(environment, sha, plans, updated)
                           + end(ledger.INTERRUPTED)) from None

@@ -22,7 +22,6 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from bootstrap.ecs.outputs import environment_cluster
 from bootstrap.ecs.services import describe, primary_deployment
 from bootstrap.errors import OperationFailed
 from bootstrap.ledger import FAILED, ROLLED_BACK, SUPERSEDED, TIMED_OUT
@@ -150,14 +149,13 @@ class Progress:
     events: list  # new service event messages since the last report
 
 
-def wait(aws, config, environment, plans, timeout, on_progress=None, poll_seconds=None):
+def wait(aws, cluster, plans, timeout, on_progress=None, poll_seconds=None):
     """Until every plan's rollout is done. A plan names `service` and `new_arn` (the revision deployed) and, after
     deploy.update(), carries `tracked` (what UpdateService answered); without it, the deployment running `new_arn`
     is ours. A rollback by the circuit breaker, a FAILED rollout, a replacement by another deployment or the timeout
     raise RolloutFailed with ECS's reason and the last service events."""
     tracked = [getattr(plan, "tracked", None) or Tracked(plan.service, plan.new_arn, None) for plan in plans]
     ecs = aws.client("ecs")
-    cluster = environment_cluster(aws, config, environment)
     poll = poll_seconds if poll_seconds is not None else float(os.environ.get("ECSENV_POLL_SECONDS", "5"))
     deadline = time.monotonic() + timeout
     pending = {item.service: item for item in tracked}

@@ -34,6 +34,8 @@ ECSENV_STRICT_BUCKET_SECONDS. The admin endpoints (JSON bodies, answer JSON):
   POST     /strict-api/fail-next-deployment  {"service": "web", "cluster": "optional", "reason": "optional"}
   POST     /strict-api/throttle              {"count": 3, "service": "optional signing name, e.g. s3"}
   POST     /strict-api/deny                  {"actions": ["s3:TagResource"]}   ([] allows everything again)
+  POST     /strict-api/clock                 {"freeze": true} stops the layer's clock, {"advance": 0.5} moves it on,
+                                             {"freeze": false} lets it run again (tests check exact moments)
   POST     /strict-api/reset                 forget everything above and go back to the starting timings
 moto's own POST /moto-api/reset also forgets the layer's records (not its timings).
 
@@ -98,6 +100,27 @@ class Request:
                    service=service, region=region, operation=target.rsplit(".", 1)[-1] if target else "")
 
 
+class Clock:
+    """The layer's sense of time: the monotonic clock, unless a test freezes it (POST /strict-api/clock
+    {"freeze": true}) and then moves it on by hand ({"advance": seconds}), so that a rollout's states can be checked
+    at exact moments however loaded the machine is."""
+
+    def __init__(self, source=time.monotonic):
+        self._source, self._frozen_at = source, None
+
+    def now(self):
+        return self._frozen_at if self._frozen_at is not None else self._source()
+
+    def set(self, freeze=None, advance=0.0):
+        if freeze is True and self._frozen_at is None:
+            self._frozen_at = self._source()
+        elif freeze is False:
+            self._frozen_at = None
+        if advance and self._frozen_at is not None:
+            self._frozen_at += advance
+        return {"frozen": self._frozen_at is not None}
+
+
 class StrictLayer:
     """WSGI middleware: `StrictLayer(moto_app)`. Thread-safe (one lock around the layer's own records)."""
 
@@ -105,9 +128,10 @@ class StrictLayer:
         self.app = app
         self._initial = timings or Timings.from_env()
         self.timings = Timings(**asdict(self._initial))
-        self._clock = clock
+        self.clock = Clock(clock)
+        self._clock = self.clock.now
         self._lock = threading.Lock()
-        self.deployments = Deployments(self.timings.deployment_seconds, _moto_roll_back, clock)
+        self.deployments = Deployments(self.timings.deployment_seconds, _moto_roll_back, self.clock.now)
         self._reset_records()
 
     def _reset_records(self):
@@ -256,7 +280,10 @@ class StrictLayer:
             elif action == "deny":
                 self._denied = set(params.get("actions") or [])
                 answer = {"actions": sorted(self._denied)}
+            elif action == "clock":
+                answer = self.clock.set(freeze=params.get("freeze"), advance=float(params.get("advance", 0)))
             elif action == "reset":
+                self.clock.set(freeze=False)
                 self._reset_records()
                 self.timings = Timings(**asdict(self._initial))
                 answer = asdict(self.timings)

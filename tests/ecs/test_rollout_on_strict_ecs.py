@@ -1,6 +1,7 @@
 """The rollout wait (bootstrap/ecs/rollout.py) against ECS's real deployment behaviour, as the strict layer models
 it: it waits through IN_PROGRESS until COMPLETED, and reports the circuit breaker's rollback."""
 
+import os
 from types import SimpleNamespace
 
 import boto3
@@ -13,12 +14,15 @@ from bootstrap.errors import OperationFailed
 
 PROJECT, ENVIRONMENT = "rolloutcheck", "staging"
 CLUSTER = f"{PROJECT}-{ENVIRONMENT}"
-ROLLOUT_SECONDS = 1.5  # long enough that the wait's first look (a new botocore client) is surely mid-rollout
+ROLLOUT_SECONDS = 1.5
 
 
 @pytest.fixture
 def ecs(strict_env):
     strict_api(strict_env, "config", deployment_seconds=ROLLOUT_SECONDS)
+    # The layer's clock stands still until the wait has looked once (see wait()): its first look is mid-rollout
+    # however loaded the machine is.
+    strict_api(strict_env, "clock", freeze=True)
     ecs = boto3.client("ecs", region_name="us-east-1")
     ecs.create_cluster(clusterName=CLUSTER)
     return ecs
@@ -32,11 +36,16 @@ def service_on_v1_then_v2(ecs):
     return arns
 
 
-def wait(new_arn, timeout=4 * ROLLOUT_SECONDS):
+def wait(new_arn, timeout=30):
     plans = [SimpleNamespace(service="web", new_arn=new_arn)]
     progress = []
-    rollout.wait(Aws(region="us-east-1"), SimpleNamespace(project=PROJECT), ENVIRONMENT, plans, timeout,
-                 on_progress=progress.append, poll_seconds=0.05)
+
+    def seen(update):
+        progress.append(update)
+        if len(progress) == 1:  # time passes once the wait has seen the rollout under way
+            strict_api(os.environ["AWS_ENDPOINT_URL"], "clock", advance=ROLLOUT_SECONDS + 0.1)
+
+    rollout.wait(Aws(region="us-east-1"), CLUSTER, plans, timeout, on_progress=seen, poll_seconds=0.05)
     return progress
 
 

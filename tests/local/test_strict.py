@@ -2,7 +2,7 @@
 and everything else passing through untouched (S3 streaming and multipart uploads included)."""
 
 import io
-import time
+import os
 
 import boto3
 import pytest
@@ -29,9 +29,15 @@ def code(exc_info):
 
 @pytest.fixture
 def ecs(strict_env):
+    strict_api(strict_env, "clock", freeze=True)  # time moves only when a test says so (see later())
     ecs = client("ecs")
     ecs.create_cluster(clusterName=CLUSTER)
     return ecs
+
+
+def later(seconds=SETTLE):
+    """Move the layer's frozen clock on: what a real wait would do, at an exact moment however loaded the machine."""
+    strict_api(os.environ["AWS_ENDPOINT_URL"], "clock", advance=seconds)
 
 
 def register(ecs, image):
@@ -68,7 +74,7 @@ def test_a_new_task_definition_rolls_out_primary_then_completed(ecs):
     v1, v2 = register(ecs, "nginx:1"), register(ecs, "nginx:2")
     create_service(ecs, v1)
     assert shape(service(ecs)) == [("PRIMARY", "strictcheck:1", "IN_PROGRESS")]
-    time.sleep(SETTLE)
+    later()
     done = service(ecs)
     assert shape(done) == [("PRIMARY", "strictcheck:1", "COMPLETED")]
     assert done["runningCount"] == 2 and done["deployments"][0]["runningCount"] == 2
@@ -77,7 +83,7 @@ def test_a_new_task_definition_rolls_out_primary_then_completed(ecs):
     assert shape(updated) == [("PRIMARY", "strictcheck:2", "IN_PROGRESS"), ("ACTIVE", "strictcheck:1", "COMPLETED")]
     during = service(ecs)
     assert during["deployments"][0]["runningCount"] == 0 and during["deployments"][1]["runningCount"] == 2
-    time.sleep(SETTLE)
+    later()
     after = service(ecs)
     assert shape(after) == [("PRIMARY", "strictcheck:2", "COMPLETED")]
     assert after["runningCount"] == after["desiredCount"] == 2
@@ -91,11 +97,11 @@ def test_a_new_task_definition_rolls_out_primary_then_completed(ecs):
 def test_a_failed_deployment_is_rolled_back_by_the_circuit_breaker(ecs, strict_env):
     v1, v2 = register(ecs, "nginx:1"), register(ecs, "nginx:2")
     create_service(ecs, v1)
-    time.sleep(SETTLE)
+    later()
     strict_api(strict_env, "fail-next-deployment", service="strictcheck-web", reason="tasks failed to start.")
     ecs.update_service(cluster=CLUSTER, service="strictcheck-web", taskDefinition=v2)
     assert shape(service(ecs))[0] == ("PRIMARY", "strictcheck:2", "IN_PROGRESS")
-    time.sleep(SETTLE)
+    later()
     rolling_back = service(ecs)
     # the old tasks of :1 run on (ACTIVE) while the rollback deployment starts new ones
     assert shape(rolling_back) == [("PRIMARY", "strictcheck:1", "IN_PROGRESS"), ("ACTIVE", "strictcheck:2", "FAILED"),
@@ -103,17 +109,17 @@ def test_a_failed_deployment_is_rolled_back_by_the_circuit_breaker(ecs, strict_e
     assert "circuit breaker" in rolling_back["deployments"][1]["rolloutStateReason"]
     assert rolling_back["taskDefinition"] == v1  # moto's own service went back too
     assert any("rolling back" in event["message"] for event in rolling_back["events"])
-    time.sleep(SETTLE)
+    later()
     assert shape(service(ecs)) == [("PRIMARY", "strictcheck:1", "COMPLETED")]
 
 
 def test_without_rollback_the_failed_deployment_stays_primary(ecs, strict_env):
     v1, v2 = register(ecs, "nginx:1"), register(ecs, "nginx:2")
     create_service(ecs, v1, rollback=False)
-    time.sleep(SETTLE)
+    later()
     strict_api(strict_env, "fail-next-deployment", service="strictcheck-web")
     ecs.update_service(cluster=CLUSTER, service="strictcheck-web", taskDefinition=v2)
-    time.sleep(SETTLE)
+    later()
     failed = service(ecs)
     assert shape(failed)[0] == ("PRIMARY", "strictcheck:2", "FAILED")
     assert failed["deployments"][0]["rolloutStateReason"]
@@ -129,6 +135,7 @@ def test_timings_are_configurable_at_run_time(ecs, strict_env):
 
 
 def test_pitr_is_unavailable_just_after_create_table(strict_env):
+    strict_api(strict_env, "clock", freeze=True)
     ddb = client("dynamodb")
     ddb.create_table(TableName="strictcheck-locks", BillingMode="PAY_PER_REQUEST",
                      AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}],
@@ -137,7 +144,7 @@ def test_pitr_is_unavailable_just_after_create_table(strict_env):
     with pytest.raises(ClientError) as refused:
         ddb.update_continuous_backups(**enable)
     assert code(refused) == "ContinuousBackupsUnavailableException"
-    time.sleep(STRICT_TIMINGS["pitr_seconds"] + 0.05)
+    later(STRICT_TIMINGS["pitr_seconds"] + 0.05)
     answer = ddb.update_continuous_backups(**enable)["ContinuousBackupsDescription"]
     assert answer["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
 
@@ -146,6 +153,7 @@ def test_pitr_is_unavailable_just_after_create_table(strict_env):
 
 
 def test_a_new_bucket_answers_no_such_bucket_for_a_while(strict_env):
+    strict_api(strict_env, "clock", freeze=True)
     s3 = client("s3")
     s3.create_bucket(Bucket="strictcheck-bucket")
     with pytest.raises(ClientError) as refused:
@@ -154,7 +162,7 @@ def test_a_new_bucket_answers_no_such_bucket_for_a_while(strict_env):
     with pytest.raises(ClientError) as head:
         s3.head_bucket(Bucket="strictcheck-bucket")
     assert head.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
-    time.sleep(STRICT_TIMINGS["bucket_seconds"] + 0.05)
+    later(STRICT_TIMINGS["bucket_seconds"] + 0.05)
     s3.put_bucket_versioning(Bucket="strictcheck-bucket", VersioningConfiguration={"Status": "Enabled"})
     assert s3.get_bucket_versioning(Bucket="strictcheck-bucket")["Status"] == "Enabled"
 
