@@ -13,13 +13,11 @@ def _terraform(ctx, color=None):
 
 
 def cmd_plan(ctx):
-    import dataclasses
-    import json
-
-    from bootstrap.cli import display
+    from bootstrap.cli import display, reports
     from bootstrap.lifecycle import plans as lifecycle
 
     config = ctx.config
+    form = ctx.args.format
     if ctx.args.all == bool(ctx.args.environment):
         raise UserError("name one environment, or pass --all")
     if ctx.args.all:
@@ -27,8 +25,10 @@ def cmd_plan(ctx):
                                      progress=lambda name, result: print(display.plan_progress(name, result),
                                                                          file=sys.stderr, flush=True))
         rows = [display.plan_row(name, result) for name, result in results.items()]
-        if ctx.args.json:
-            print(json.dumps(rows, indent=2))
+        if form == "json":
+            print(reports.to_json(reports.plan_all_document(rows)))
+        elif form == "markdown":
+            print(reports.plan_all_markdown(results))
         else:
             print(display.format_table(rows, [("environment", "ENVIRONMENT"), ("sha", "COMMIT"), ("add", "ADD"),
                                               ("change", "CHANGE"), ("destroy", "DESTROY"), ("result", "RESULT")]))
@@ -36,11 +36,13 @@ def cmd_plan(ctx):
             return EXIT_FAILED
         return EXIT_PENDING if any(row["result"] == "changes" for row in rows) else EXIT_OK
     environment = ctx.args.environment
-    result = lifecycle.plan(ctx.project_dir, config, environment, _terraform(ctx),
-                            echo=echo_to(sys.stderr if ctx.args.json else sys.stdout), reinit=ctx.args.reinit)
-    if ctx.args.json:
-        print(json.dumps({"environment": result.environment, "sha": result.sha, "dirty": result.dirty,
-                          "changes": result.changes, **dataclasses.asdict(result.summary)}, indent=2))
+    report = form != "text"  # stdout is the report; terraform's output goes to stderr
+    result = lifecycle.plan(ctx.project_dir, config, environment, _terraform(ctx, color=False if report else None),
+                            echo=echo_to(sys.stderr if report else sys.stdout), reinit=ctx.args.reinit)
+    if form == "json":
+        print(reports.to_json(reports.plan_document(result)))
+    elif form == "markdown":
+        print(reports.plan_markdown(result))
     else:
         print(f"\n{environment} at {result.sha[:12]}{' (dirty work tree)' if result.dirty else ''}: "
               f"{display.plan_summary(result)}.")
@@ -109,23 +111,20 @@ def cmd_apply(ctx):
 
 
 def cmd_drift(ctx):
+    from bootstrap.cli import reports
     from bootstrap.lifecycle import plans as lifecycle
 
     environment = ctx.args.environment
-    real, deploys = lifecycle.drift(ctx.project_dir, ctx.config, environment, _terraform(ctx),
-                                    echo=echo_to(sys.stderr))
-    for address, changed in deploys:
-        print(f"expected (made by a deploy): {address}: {', '.join(changed)}")
-    for address, changed in real:
-        print(f"drift: {address}: {', '.join(changed)}")
-    if real:
-        print(f"{len(real)} resource{'s' if len(real) != 1 else ''} changed outside Terraform in {environment}. "
-              f"`ecsenv plan {environment}` shows what Terraform would set back (attributes the code does not set "
-              f"are left as they are); to keep a change, write it into the code, or record the real values in the "
-              f"state with `ecsenv tf {environment} -- apply -refresh-only`.")
-        return EXIT_PENDING
-    print(f"No drift in {environment}" + (" beyond what deploys changed." if deploys else "."))
-    return EXIT_OK
+    form = ctx.args.format
+    real, deploys = lifecycle.drift(ctx.project_dir, ctx.config, environment,
+                                    _terraform(ctx, color=False if form != "text" else None), echo=echo_to(sys.stderr))
+    if form == "json":
+        print(reports.to_json(reports.drift_document(environment, real, deploys)))
+    elif form == "markdown":
+        print(reports.drift_markdown(environment, real, deploys))
+    else:
+        print(reports.drift_text(environment, real, deploys))
+    return EXIT_PENDING if real else EXIT_OK
 
 
 def cmd_tf(ctx):

@@ -106,6 +106,14 @@ def _lock_timeout_option(parser):
                         help="how long terraform waits for the state lock held by another run (default 3m)")
 
 
+def _format_option(parser, more=""):
+    """`--format text|json|markdown` (reports: bootstrap/cli/reports.py); `--json` stays as its old alias."""
+    parser.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                        help="text for a terminal, json for machines (with a format_version field), markdown for "
+                             "GitHub comments and job summaries" + more)
+    parser.add_argument("--json", dest="format", action="store_const", const="json", help="the same as --format json")
+
+
 def _rollout_options(parser, services=True):
     if services:
         parser.add_argument("--service", action="append", metavar="NAME", help="only this service (repeatable)")
@@ -190,7 +198,7 @@ def build_parser():
     remove.add_argument("-y", "--yes", action="store_true", help="do not ask (needs --confirm NAME)")
     remove.add_argument("--confirm", metavar="NAME", help="the environment's name again, to confirm the destroy")
     listing = _command(env_commands, "list", help="environments with their region, account and state key")
-    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    _format_option(listing)
     policy = _command(
         env_commands, "policy", help="print the least-privilege IAM policy for one environment's state",
         description="An IAM policy document (JSON) allowing only this environment's state key, its .tflock object, "
@@ -209,8 +217,7 @@ def build_parser():
     plan.add_argument("environment", nargs="?", help="the environment (see `ecsenv env list`)")
     plan.add_argument("--all", action="store_true", help="plan every environment (inits one at a time, plans "
                       "several at once), print a line per environment as it finishes, then one summary table")
-    plan.add_argument("--json", action="store_true", help="print the summary as JSON (terraform's output goes "
-                      "to stderr)")
+    _format_option(plan, " (with json or markdown, terraform's output goes to stderr)")
     plan.add_argument("--reinit", action="store_true", help="run terraform init first even when nothing it "
                       "depends on changed")
     _lock_timeout_option(plan)
@@ -237,7 +244,7 @@ def build_parser():
                     "emergency reason), and per ECS service the app commit it runs, its rollout state, and task "
                     "definition changes not deployed yet. A verdict per environment and overall.",
         epilog="exit codes: 0 converged, 3 not converged, 1 AWS failed.")
-    status.add_argument("--json", action="store_true", help="machine-readable output")
+    _format_option(status)
 
     drift = _command(
         commands, "drift", help="has anything changed behind Terraform's back in an environment?",
@@ -247,6 +254,7 @@ def build_parser():
                     "routes, role policies, Elastic IP associations, target groups' load balancers) are not drift.",
         epilog="exit codes: 0 no drift (deploy-made changes only), 3 drift, 1 terraform failed.")
     drift.add_argument("environment")
+    _format_option(drift, " (with json or markdown, terraform's output goes to stderr)")
     _lock_timeout_option(drift)
 
     tf = _command(
@@ -366,7 +374,7 @@ def build_parser():
         secret_commands, "list", help="declared secrets, whether each has a value, last changed (never a value)",
         epilog="exit codes: 0 every secret has a value, 3 some have none, 1 AWS failed.")
     secret_list.add_argument("environment")
-    secret_list.add_argument("--json", action="store_true", help="machine-readable output")
+    _format_option(secret_list)
     secret_set = _command(
         secret_commands, "set", help="set a secret's value from a hidden prompt or stdin",
         description="Reads the value from a hidden prompt (twice) on a terminal, else from stdin (one trailing "

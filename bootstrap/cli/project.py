@@ -145,16 +145,18 @@ def cmd_env_remove(ctx):
 
 
 def cmd_env_list(ctx):
-    import json
-
-    from bootstrap.cli import display
+    from bootstrap.cli import display, reports
     from bootstrap.project import environments
 
     config = ctx.config
     rows = environments.listing(config)
-    print(json.dumps(rows, indent=2) if ctx.args.json else display.format_table(
-        rows, [("name", "ENVIRONMENT"), ("region", "REGION"), ("account_id", "ACCOUNT"),
-               ("promotes_from", "PROMOTES FROM"), ("state", "STATE")]))
+    if ctx.args.format == "json":
+        print(reports.to_json({"environments": rows}))
+    elif ctx.args.format == "markdown":
+        print(reports.environments_markdown(rows))
+    else:
+        print(display.format_table(rows, [("name", "ENVIRONMENT"), ("region", "REGION"), ("account_id", "ACCOUNT"),
+                                          ("promotes_from", "PROMOTES FROM"), ("state", "STATE")]))
     return EXIT_OK
 
 

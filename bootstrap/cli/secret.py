@@ -45,22 +45,19 @@ def cmd_secret(ctx):
 
 
 def _secret_list(ctx, config, aws, secrets):
-    import dataclasses
-    import json
-
-    from bootstrap.cli import display
+    from bootstrap.cli import display, reports
 
     declared = secrets.list_secrets(aws, config.project, ctx.args.environment)
-    if ctx.args.json:
-        print(json.dumps({"project": config.project, "environment": ctx.args.environment,
-                          "secrets": [dataclasses.asdict(entry) for entry in declared]}, indent=2))
+    if ctx.args.format == "json":
+        print(reports.to_json(reports.secrets_document(config.project, ctx.args.environment, declared)))
+    elif ctx.args.format == "markdown":
+        print(reports.secrets_markdown(config.project, ctx.args.environment, declared))
     elif not declared:
         print(f"No secrets are declared for {config.project} {ctx.args.environment} (add them to secret_names in "
               f"environments/{ctx.args.environment} and apply).")
     else:
-        rows = [{"name": entry.name, "value": "set" if entry.has_value else "not set",
-                 "changed": entry.last_changed} for entry in declared]
-        print(display.format_table(rows, [("name", "NAME"), ("value", "VALUE"), ("changed", "LAST CHANGED")]))
+        print(display.format_table(reports.secret_rows(declared),
+                                   [("name", "NAME"), ("value", "VALUE"), ("changed", "LAST CHANGED")]))
     return EXIT_PENDING if any(not entry.has_value for entry in declared) else EXIT_OK
 
 

@@ -88,6 +88,16 @@ def commits_between(project_dir, older, newer):
     return int(result.stdout.strip()) if result.returncode == 0 else None
 
 
+def recent_commits(project_dir, ref, count):
+    """[(sha, subject)] of the newest `count` commits of ref's first-parent line, newest first (the trunk's own
+    history, not every merged branch's commits); [] when ref is unknown."""
+    result = _git(project_dir, "log", "--first-parent", f"--max-count={count}", "--format=%H%x00%s", ref,
+                  check=False)
+    if result.returncode != 0:
+        return []
+    return [tuple(line.split("\0", 1)) for line in result.stdout.splitlines() if "\0" in line]
+
+
 def toplevel(project_dir):
     """The repository's root directory."""
     return _git(project_dir, "rev-parse", "--show-toplevel").stdout.strip()

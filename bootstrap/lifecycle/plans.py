@@ -12,7 +12,7 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from bootstrap import ledger
 from bootstrap.errors import EcsenvError, UserError
@@ -35,6 +35,7 @@ class PlanResult:
     summary: PlanSummary
     seconds: float = 0.0
     lock_files_written: tuple = ()  # lock files init wrote that are not committed (they make the tree dirty)
+    output: str = field(default="", repr=False, compare=False)  # terraform's plan output (reports show it)
 
 
 def environment_names(config):
@@ -102,7 +103,7 @@ def plan(project_dir, config, environment, terraform, echo=None, reinit=False, p
 
     write_atomically(meta_file, json.dumps(meta, indent=2) + "\n")  # a temporary file of mode 0600, renamed
     return PlanResult(environment, sha, bool(dirty_paths), changes, summary, time.monotonic() - started,
-                      tuple(path for path in dirty_paths if os.path.basename(path) == LOCK_FILE))
+                      tuple(path for path in dirty_paths if os.path.basename(path) == LOCK_FILE), output)
 
 
 def plan_all(project_dir, config, terraform, workers=4, progress=None, reinit=False):

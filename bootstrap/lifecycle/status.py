@@ -9,7 +9,7 @@ running one in anything but the app image (a Terraform change no deploy has roll
 cluster cannot be read, or that has no services, is never converged."""
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from bootstrap import ledger
 from bootstrap.aws import call
@@ -176,7 +176,3 @@ def report(project_dir, config, state_aws, environment_aws):
     return {"main": main_sha, "trunk": trunk, "environments": statuses,
             "converged": all(status.verdict == CONVERGED for status in statuses)}
 
-
-def as_json(result):
-    return {"main": result["main"], "trunk": result.get("trunk", "main"), "converged": result["converged"],
-            "environments": [asdict(status) for status in result["environments"]]}

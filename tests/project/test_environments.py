@@ -115,8 +115,9 @@ def test_env_list_shows_state_keys(project_dir, capsys):
     assert out[0].split() == ["ENVIRONMENT", "REGION", "ACCOUNT", "PROMOTES", "FROM", "STATE"]
     assert out[3].split() == ["production", "us-east-1", ACCOUNT, "staging", "s3://acme-tfstate/production/terraform.tfstate"]
     assert main(["env", "list", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
-    assert [row["name"] for row in rows] == ["global_aws", "staging", "production"]
+    listed = json.loads(capsys.readouterr().out)
+    assert listed["format_version"] == 1
+    assert [row["name"] for row in listed["environments"]] == ["global_aws", "staging", "production"]
 
 
 def _resources(policy):
