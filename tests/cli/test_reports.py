@@ -159,3 +159,13 @@ def test_environment_and_secret_markdown():
 def test_table_cells_cannot_break_the_table(cell):
     row = reports.markdown_table([{"x": cell}], [("x", "X")]).splitlines()[2]
     assert row.count(" | ") == 0 and "\n" not in row
+
+
+def test_plan_all_shares_the_limit_between_long_plans_and_closes_every_block():
+    resources = "".join(f"  # aws_sqs_queue.q{n} will be created\n" + "      + x = 1\n" * 20 for n in range(400))
+    output = resources + "Plan: 400 to add, 0 to change, 0 to destroy.\n"
+    results = {name: planned(name, output) for name in ("quillhaven-qa", "quillhaven-uat", "quillhaven-prod")}
+    text = reports.plan_all_markdown(results)
+    assert len(text) <= reports.GITHUB_COMMENT_LIMIT
+    assert text.count("<details>") == text.count("</details>") == 3
+    assert text.count("Cut to fit GitHub's 65536-character comment limit") == 3
