@@ -6,7 +6,7 @@ import os
 from bootstrap.errors import UserError
 from bootstrap.project import validation
 from bootstrap.project.config import GLOBAL_ENVIRONMENT, EnvironmentConfig, load_config, promotion_problem
-from bootstrap.project.yamldoc import check_keys, load_mapping
+from bootstrap.project.yamldoc import check_keys, expect_type, load_mapping
 
 ANSWER_KEYS = ("project", "profile", "region", "environments", "locking", "kms_key_id", "bucket", "lock_table", "tags")
 ENV_ANSWER_KEYS = {"promotes_from", "region", "account_id"}
@@ -88,14 +88,18 @@ def _normalise_environments(doc, value):
         for index, name in enumerate(value):
             if not isinstance(name, str):
                 raise doc.error(("environments", index), "environment names must be strings")
+            if name in value[:index]:
+                raise doc.error(("environments", index), f"environment {name!r} is listed twice")
         return chain_environments(value)
     if isinstance(value, dict):
         environments = {}
         for name, settings in value.items():
-            settings = settings or {}
-            if not isinstance(settings, dict):
-                raise doc.error(("environments", name), f"environment {name!r} must be a mapping")
+            settings = {} if settings is None else expect_type(doc, ("environments", name), settings, dict,
+                                                               "a mapping")
             check_keys(doc, settings, ENV_ANSWER_KEYS, ("environments", name))
+            if settings.get("promotes_from") is not None:
+                expect_type(doc, ("environments", name, "promotes_from"), settings["promotes_from"], str,
+                            "the name of one environment")
             environments[name] = dict(settings)
         return environments
     raise doc.error(("environments",), "'environments' must be a list of names or a mapping of name: settings")

@@ -10,7 +10,7 @@ import yaml
 from bootstrap.errors import OperationFailed, UserError
 from bootstrap.project import validation
 from bootstrap.project.layout import CONFIG_FILE, GLOBAL_ENVIRONMENT  # noqa: F401 - re-exported for callers
-from bootstrap.project.yamldoc import QuotingDumper, check_keys, load_mapping, write_atomically
+from bootstrap.project.yamldoc import QuotingDumper, check_keys, expect_type, load_mapping
 
 HEADER = ("# ecsenv project config, written by `ecsenv init`. Commit it: it holds no secrets.\n"
           "# Edit by hand or re-run `ecsenv init`; `ecsenv init --plan` shows what the account lacks.\n")
@@ -102,20 +102,27 @@ SERVICE_KEYS = {"pre_deploy"}
 
 
 def load_config(path=CONFIG_FILE, text=None):
+    """ecsenv.yaml (or `text` as its new content), validated: every problem is a UserError `path:line: ...`, wrong
+    types included."""
     doc = load_mapping(path, text)
     data = doc.data
     check_keys(doc, data, {"project", "trunk", "state", "environments", "services", "app_repositories"})
     for required in ("project", "state"):
         if required not in data:
             raise doc.error((), f"missing key {required!r}")
+    expect_type(doc, ("project",), data["project"], str, "a string")
     _check(doc, ("project",), validation.project_name(data["project"]))
     if data.get("trunk") is not None:
         _check(doc, ("trunk",), validation.branch_name(data["trunk"]))
-    state = _mapping(doc, data, "state")
+    state = expect_type(doc, ("state",), data["state"], dict, "a mapping")
     check_keys(doc, state, STATE_KEYS, ("state",))
     for required in ("account_id", "region", "bucket"):
         if required not in state:
             raise doc.error(("state",), f"missing key 'state.{required}'")
+    for key in ("region", "bucket", "locking", "lock_table", "kms_key_id", "global_state_key"):
+        if state.get(key) is not None:
+            expect_type(doc, ("state", key), state[key], str, "a string")
+    tags = state.get("tags")
     state_config = StateConfig(
         account_id=state["account_id"],
         region=state["region"],
@@ -123,7 +130,7 @@ def load_config(path=CONFIG_FILE, text=None):
         locking=state.get("locking", "both"),
         lock_table=state.get("lock_table"),
         kms_key_id=state.get("kms_key_id") or None,
-        tags=state.get("tags") or {},
+        tags={} if tags is None else tags,
         global_state_key=state.get("global_state_key") or None,
     )
     _check(doc, ("state", "account_id"), validation.account_id(state_config.account_id))
@@ -135,25 +142,32 @@ def load_config(path=CONFIG_FILE, text=None):
             raise doc.error(("state", "locking"),
                             f"locking {state_config.locking!r} needs 'state.lock_table'")
         _check(doc, ("state", "lock_table"), validation.table_name(state_config.lock_table))
+    elif state_config.lock_table is not None:
+        _check(doc, ("state", "lock_table"), validation.table_name(state_config.lock_table))
     _check(doc, ("state", "kms_key_id"), validation.kms_key_id(state_config.kms_key_id))
-    _check(doc, ("state", "tags"), validation.tags(state_config.tags))
+    _check_tags(doc, ("state", "tags"), state_config.tags)
     if state_config.global_state_key is not None:
         _check(doc, ("state", "global_state_key"), validation.state_key(state_config.global_state_key))
 
     environments = {}
-    raw_envs = data.get("environments") or {}
-    if not isinstance(raw_envs, dict):
-        raise doc.error(("environments",), "'environments' must be a mapping of name: settings")
+    raw_envs = data.get("environments")
+    raw_envs = {} if raw_envs is None else expect_type(doc, ("environments",), raw_envs, dict,
+                                                       "a mapping of name: settings")
     for name, raw in raw_envs.items():
         _check(doc, ("environments", name), validation.environment_name(name))
-        raw = raw or {}
-        if not isinstance(raw, dict):
-            raise doc.error(("environments", name), f"environment {name!r} must be a mapping")
+        raw = {} if raw is None else expect_type(doc, ("environments", name), raw, dict, "a mapping")
         check_keys(doc, raw, ENV_KEYS, ("environments", name))
+        promotes_from = raw.get("promotes_from")
+        if promotes_from is not None:
+            expect_type(doc, ("environments", name, "promotes_from"), promotes_from, str,
+                        "the name of one environment")
+        for key in ("region", "state_key"):
+            if raw.get(key) is not None:
+                expect_type(doc, ("environments", name, key), raw[key], str, "a string")
         env = EnvironmentConfig(
             account_id=raw.get("account_id", state_config.account_id),
             region=raw.get("region", state_config.region),
-            promotes_from=raw.get("promotes_from"),
+            promotes_from=promotes_from,
             state_key=raw.get("state_key") or None,
         )
         if env.state_key is not None:
@@ -161,7 +175,12 @@ def load_config(path=CONFIG_FILE, text=None):
         _check(doc, ("environments", name, "account_id"), validation.account_id(env.account_id))
         _check(doc, ("environments", name, "region"), validation.region(env.region))
         environments[name] = env
-    _check(doc, ("environments",), promotion_problem(environments))
+    problem = promotion_problem(environments)
+    if problem:
+        # the line of the promotes_from that is wrong, not of `environments:`
+        culprit = next((name for name, env in environments.items() if env.promotes_from
+                        and f"environment {name!r}" in problem), None)
+        raise doc.error(("environments", culprit, "promotes_from") if culprit else ("environments",), problem)
     app_repositories = data.get("app_repositories")
     if app_repositories is not None:
         _check(doc, ("app_repositories",), _repositories_problem(app_repositories))
@@ -170,6 +189,16 @@ def load_config(path=CONFIG_FILE, text=None):
                            services=_load_services(doc, data.get("services")))
     _check(doc, ("environments",), shared_key_problem(config))
     return config
+
+
+def _check_tags(doc, key_path, tags):
+    """Tags, with the line of the offending tag when there is one."""
+    problem = validation.tags(tags)
+    if problem and isinstance(tags, dict):
+        for key, value in tags.items():
+            if validation.tags({key: value}):
+                raise doc.error(key_path + (key,), problem)
+    _check(doc, key_path, problem)
 
 
 def _load_services(doc, raw_services):
@@ -181,9 +210,8 @@ def _load_services(doc, raw_services):
     services = {}
     for name, raw in raw_services.items():
         _check(doc, ("services", name), validation.service_name(name))
-        raw = raw or {}
-        if not isinstance(raw, dict):
-            raise doc.error(("services", name), f"service {name!r} must be a mapping (e.g. pre_deploy: bin/migrate)")
+        raw = {} if raw is None else expect_type(doc, ("services", name), raw, dict,
+                                                 "a mapping (e.g. pre_deploy: bin/migrate)")
         check_keys(doc, raw, SERVICE_KEYS, ("services", name))
         if raw.get("pre_deploy") is not None:
             _check(doc, ("services", name, "pre_deploy"), validation.command_line(raw["pre_deploy"]))
@@ -237,21 +265,17 @@ def promotion_problem(environments):
     return None
 
 
-def _mapping(doc, data, key):
-    value = data[key]
-    if not isinstance(value, dict):
-        raise doc.error((key,), f"{key!r} must be a mapping")
-    return value
-
-
 def _check(doc, key_path, problem):
     if problem:
         raise doc.error(key_path, problem)
 
 
 def save_config(config, path=CONFIG_FILE):
+    """Write ecsenv.yaml (atomically, never through a link, with the mode of a file to commit)."""
+    from bootstrap.project import files
+
     text = HEADER + yaml.dump(config.to_dict(), Dumper=QuotingDumper, sort_keys=False, default_flow_style=False)
-    write_atomically(path, text)
+    files.write_text(path, text, project_dir=os.path.dirname(os.path.abspath(path)))
 
 
 def environment_entry(env):
@@ -287,8 +311,9 @@ def remove_environment(path, config, name):
 def edited_text(path, edit, expected):
     """ecsenv.yaml's text after `edit` (text -> text), provided the normal loader reads it back as `expected`: an
     edit that would change anything else, or leave an invalid file, is refused."""
-    with open(path, encoding="utf-8") as handle:
-        text = handle.read()
+    from bootstrap.project import files
+
+    text = files.read_text(path, os.path.dirname(os.path.abspath(path)))
     new_text = edit(text)
     try:
         loaded = load_config(path, text=new_text)
