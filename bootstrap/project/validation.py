@@ -13,18 +13,31 @@ BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 ACCOUNT_RE = re.compile(r"^\d{12}$")
+# The forms KMS accepts where a key is named (https://docs.aws.amazon.com/kms/latest/developerguide/
+# concepts.html#key-id): a key id (a UUID, or mrk-<32 hex> for a multi-Region key), its key ARN, an alias name
+# (alias/<1-250 of letters, digits, / _ ->; https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateAlias.html)
+# or an alias ARN. Anything else would reach S3/DynamoDB only to be rejected there.
+_KEY_ID = r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})"
+_ALIAS = r"alias/[A-Za-z0-9/_-]{1,250}"
 KMS_KEY_RE = re.compile(
-    r"^("
-    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"  # key id
-    r"|mrk-[0-9a-f]{32}"  # multi-region key id
-    r"|alias/[A-Za-z0-9/_-]{1,250}"  # alias name
-    r"|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+)"  # key or alias ARN
-    r")$"
+    rf"^(?:{_KEY_ID}|{_ALIAS}|arn:aws(?:-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?:kms:[a-z]{{2}}(?:-[a-z]+)+-\d:"
+    rf"\d{{12}}:(?:key/{_KEY_ID}|{_ALIAS}))$"
 )
 ENV_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 RESERVED_ENV_NAMES = ("global_aws",)
 LOCKING_MODES = ("both", "lockfile", "dynamodb")
-TAG_KEY_MAX, TAG_VALUE_MAX = 128, 256
+# Tags go on the S3 bucket and the DynamoDB table, which share these rules: at most 50 tags, keys of 1 to 128 and
+# values of 0 to 256 Unicode characters, made of letters, digits, white space and + - = . _ : / @, and no key
+# starting with the reserved `aws:` (https://docs.aws.amazon.com/AmazonS3/latest/userguide/tagging-managing.html,
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Tagging.html#TaggingRestrictions).
+TAG_KEY_MAX, TAG_VALUE_MAX, TAGS_MAX = 128, 256, 50
+TAG_PUNCTUATION = set("+-=._:/@ ")
+# A secret's NAME: what modules/core-services accepts (an environment variable name). Its full Secrets Manager name
+# is <project>/<environment>/<NAME>, at most 512 characters.
+SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,255}$")
+# An ECS service name: up to 255 letters, digits, hyphens and underscores
+# (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html).
+SERVICE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
 
 
 def project_name(value):
@@ -128,16 +141,48 @@ def environment_name(value):
     return None
 
 
+def _tag_text_problem(text):
+    """The first character S3/DynamoDB do not allow in a tag key or value, or None."""
+    import unicodedata
+
+    for char in text:
+        if char in TAG_PUNCTUATION or unicodedata.category(char)[0] in "LN" or unicodedata.category(char) == "Zs":
+            continue
+        return char
+    return None
+
+
 def tags(value):
     if not isinstance(value, dict):
         return "tags must be a mapping of key: value"
+    if len(value) > TAGS_MAX:
+        return f"{len(value)} tags given; S3 and DynamoDB allow at most {TAGS_MAX}"
     for key, val in value.items():
         if not isinstance(key, str) or not 1 <= len(key) <= TAG_KEY_MAX:
             return f"tag key {key!r} must be a string of 1 to {TAG_KEY_MAX} characters"
-        if key.startswith("aws:"):
+        if key.lower().startswith("aws:"):
             return f"tag key {key!r} uses the reserved prefix 'aws:'"
         if not isinstance(val, str) or len(val) > TAG_VALUE_MAX:
             return f"tag {key!r} must have a string value of at most {TAG_VALUE_MAX} characters (quote it in YAML)"
+        for what, text in (("key", key), ("value", val)):
+            bad = _tag_text_problem(text)
+            if bad is not None:
+                return (f"tag {what} {text!r} contains {bad!r}: S3 and DynamoDB allow letters, digits, spaces "
+                        "and + - = . _ : / @")
+    return None
+
+
+def secret_name(value):
+    if not isinstance(value, str) or not SECRET_NAME_RE.match(value):
+        return (f"secret name {value!r} must be the NAME from `ecsenv secret list ENV`: letters, digits and "
+                "underscores (an environment variable name)")
+    return None
+
+
+def service_name(value):
+    if not isinstance(value, str) or not SERVICE_NAME_RE.match(value):
+        return (f"service name {value!r} must be up to 255 letters, digits, hyphens and underscores "
+                "(see `ecsenv status` for the services)")
     return None
 
 
