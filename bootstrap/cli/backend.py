@@ -17,7 +17,10 @@ def cmd_backend(ctx):
     if config.state.locking == "lockfile":
         print("Locking is already the S3 lockfile only: nothing to do.")
         return EXIT_OK
+    from bootstrap.project import files as project_files
+
     aws = ctx.state_aws()
+    project_files.check_writable(ctx.project_dir, [config_path])
     step = lock_migration.next_step(aws, config)
     state = dataclasses.replace(config.state, locking=step,
                                 lock_table=config.state.lock_table if step == "both" else None)

@@ -24,6 +24,10 @@ def cmd_init(ctx):
         raise UserError(f"project directory {project_dir!r} does not exist")
     args = ctx.args
     config_path = ctx.config_path
+    from bootstrap.project import files as project_files
+
+    if not args.plan:  # a read-only or unwritable project is found now, not after the bucket exists
+        project_files.check_writable(project_dir, [config_path])
     interactive = sys.stdin.isatty() and not args.yes and not args.answers
     previous = answer_rules.previous_answers(config_path)
     declared = {} if previous else checks.declared_backends(project_dir)  # an existing repository, adopted as it is
@@ -75,6 +79,7 @@ def cmd_init(ctx):
     conflicts = [planned for planned in files if planned.status in (render.EDITED, render.FOREIGN)]
     if conflicts and not ctx.args.force:
         raise render.RenderConflict(conflicts)  # before any change, so nothing is half done
+    project_files.check_writable(project_dir, [config_path, *(planned.path for planned in files)])
     if any(change.pending for change in changes):
         if not wiz.confirm("Apply these changes?"):
             print("Stopped; nothing was changed.")

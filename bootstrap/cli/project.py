@@ -31,8 +31,8 @@ def cmd_env_add(ctx):
 
     from bootstrap.cli import display
     from bootstrap.project import environments, render
+    from bootstrap.project import files as project_files
     from bootstrap.project.config import add_environment
-    from bootstrap.project.yamldoc import write_atomically
 
     config, args = ctx.config, ctx.args
     environments.check_new_environment(config, ctx.project_dir, args.name, args.source, args.promotes_from)
@@ -41,10 +41,11 @@ def cmd_env_add(ctx):
     scaffold = environments.scaffold(config, ctx.project_dir, args.name, env, source, formatter=_formatter(ctx))
     env = dataclasses.replace(env, state_key=scaffold.state_key)
     updated, config_text = add_environment(ctx.config_path, config, args.name, env)  # checked, not yet written
-    files = [render.plan_file(path, text) for path, text in scaffold.files.items()]
+    files = [render.plan_file(path, text, ctx.project_dir) for path, text in scaffold.files.items()]
     files += render.plan_generated_files(updated, ctx.project_dir)
+    project_files.check_writable(ctx.project_dir, [ctx.config_path, *(planned.path for planned in files)])
     written = render.write_planned(files, force=False)  # conflicts are refused before anything is written
-    write_atomically(ctx.config_path, config_text)
+    project_files.write_text(ctx.config_path, config_text, ctx.project_dir)
     print(display.format_files(written))
     config_name = os.path.normpath(ctx.config_path)
     if scaffold.source is None:

@@ -19,7 +19,7 @@ from bootstrap.errors import EcsenvError, UserError
 from bootstrap.lifecycle import git
 from bootstrap.lifecycle.init_inputs import LOCK_FILE
 from bootstrap.lifecycle.terraform import PlanSummary, TerraformInterrupted, summarise, summarise_output
-from bootstrap.project import layout
+from bootstrap.project import files, layout
 from bootstrap.project.config import GLOBAL_ENVIRONMENT
 
 PLANS_DIR = os.path.join(layout.STATE_DIR, "plans")
@@ -93,15 +93,14 @@ def plan(project_dir, config, environment, terraform, echo=None, reinit=False, p
     for stale in (meta_file, plan_file):  # an interrupted plan must not leave an older plan's metadata valid
         if os.path.exists(stale):
             os.unlink(stale)
+    files.prepare_private_target(plan_file, project_dir)  # terraform writes it: no link there, private directory
     changes, output = terraform.plan(root, plan_file, echo)
-    os.chmod(plan_file, PRIVATE)
+    files.make_private(plan_file)  # it holds the prior state
     summary = summarise_output(output) or summarise(terraform.show_plan(root, plan_file))
     meta = {"environment": environment, "sha": sha, "dirty": bool(dirty_paths), "changes": changes,
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "summary": asdict(summary)}
-    from bootstrap.project.yamldoc import write_atomically
-
-    write_atomically(meta_file, json.dumps(meta, indent=2) + "\n")  # a temporary file of mode 0600, renamed
+    files.write_text(meta_file, json.dumps(meta, indent=2) + "\n", project_dir, private=True)  # atomic, 0600
     return PlanResult(environment, sha, bool(dirty_paths), changes, summary, time.monotonic() - started,
                       tuple(path for path in dirty_paths if os.path.basename(path) == LOCK_FILE), output)
 
@@ -248,7 +247,7 @@ def apply(project_dir, config, environment, aws, terraform, identity, checked, e
         record = ledger.new_record(environment, sha, identity.arn, on_main, emergency)
         ledger.write(aws, config.state.bucket, record)
     for path in _plan_paths(project_dir, environment, sha):  # a plan applies once; terraform refuses it after
-        os.unlink(path)
+        files.remove(path, project_dir)
     return record
 
 
@@ -281,9 +280,10 @@ def drift(project_dir, config, environment, terraform, echo=None):
 
     root = prepare(project_dir, config, environment, terraform, echo)
     plan_file = os.path.join(os.path.abspath(layout.ensure(project_dir, "plans")), f"{environment}-drift.tfplan")
+    files.prepare_private_target(plan_file, project_dir)
     try:
         terraform.plan(root, plan_file, echo, refresh_only=True)
+        files.make_private(plan_file)
         return split_drift(terraform.show_plan(root, plan_file))
     finally:
-        if os.path.exists(plan_file):
-            os.unlink(plan_file)
+        files.remove(plan_file, project_dir)

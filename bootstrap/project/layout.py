@@ -49,13 +49,16 @@ def adoption_file(project_dir):
     return os.path.join(environment_dir(project_dir, GLOBAL_ENVIRONMENT), ADOPTION_FILE)
 
 
+def state_dir(project_dir, *subdirs):
+    return os.path.join(project_dir, STATE_DIR, *subdirs)
+
+
 def ensure(project_dir, *subdirs):
-    """The path of .ecsenv/<subdirs>, created (with its self-ignoring .gitignore) if missing."""
-    root = os.path.join(project_dir, STATE_DIR)
-    path = os.path.join(root, *subdirs)
-    os.makedirs(path, exist_ok=True)
-    ignore = os.path.join(root, ".gitignore")
-    if not os.path.exists(ignore):
-        with open(ignore, "w", encoding="utf-8") as handle:
-            handle.write("*\n")
+    """The path of .ecsenv/<subdirs>, created private (0700, never through a link) with its self-ignoring
+    .gitignore if missing."""
+    from bootstrap.project import files
+
+    path = state_dir(project_dir, *subdirs)
+    files.make_dirs(project_dir, path, private=True)
+    files.write_if_missing(state_dir(project_dir, ".gitignore"), "*\n", project_dir)
     return path

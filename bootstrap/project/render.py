@@ -6,12 +6,11 @@ touched by a person, so it may be replaced; one that does not match was edited a
 
 import difflib
 import hashlib
-import os
 from dataclasses import dataclass
 
 from bootstrap.errors import UserError
+from bootstrap.project import files as project_files
 from bootstrap.project import layout
-from bootstrap.project.yamldoc import write_atomically
 
 MARK = "ecsenv-generated"
 
@@ -76,6 +75,7 @@ class PlannedFile:
     text: str
     status: str
     current: str | None = None
+    project_dir: str | None = None  # the boundary its write may not cross (no links, nothing outside)
 
     def diff(self):
         return "".join(difflib.unified_diff(
@@ -83,20 +83,20 @@ class PlannedFile:
             fromfile=f"{self.path} (on disk)", tofile=f"{self.path} (generated)"))
 
 
-def plan_file(path, text):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            current = handle.read()
-    except FileNotFoundError:
-        return PlannedFile(path, text, CREATE)
+def plan_file(path, text, project_dir=None):
+    """What writing `text` to `path` would do. A link on the way is refused here, before anything is written (and
+    its target is never read into a diff)."""
+    current = project_files.read_text(path, project_dir)
+    if current is None:
+        return PlannedFile(path, text, CREATE, None, project_dir)
     if current == text:
-        return PlannedFile(path, text, UNCHANGED, current)
+        return PlannedFile(path, text, UNCHANGED, current, project_dir)
     recorded, body = _split_header(current)
     if recorded is None:
-        return PlannedFile(path, text, FOREIGN, current)
+        return PlannedFile(path, text, FOREIGN, current, project_dir)
     if recorded != _checksum(body):
-        return PlannedFile(path, text, EDITED, current)
-    return PlannedFile(path, text, UPDATE, current)
+        return PlannedFile(path, text, EDITED, current, project_dir)
+    return PlannedFile(path, text, UPDATE, current, project_dir)
 
 
 class RenderConflict(UserError):
@@ -114,12 +114,12 @@ def write_planned(planned_files, force=False):
     conflicts = [planned for planned in planned_files if planned.status in (EDITED, FOREIGN)]
     if conflicts and not force:
         raise RenderConflict(conflicts)
+    changing = [planned for planned in planned_files if planned.status != UNCHANGED]
+    for project_dir in {planned.project_dir for planned in changing}:  # all writable, or nothing written
+        project_files.check_writable(project_dir, [p.path for p in changing if p.project_dir == project_dir])
     written = []
-    for planned in planned_files:
-        if planned.status == UNCHANGED:
-            continue
-        os.makedirs(os.path.dirname(planned.path) or ".", exist_ok=True)
-        write_atomically(planned.path, planned.text)
+    for planned in changing:
+        project_files.write_text(planned.path, planned.text, planned.project_dir)
         written.append(planned)
     return written
 
@@ -151,4 +151,4 @@ def global_tfvars(config, project_dir):
 def plan_generated_files(config, project_dir):
     """Every file rendered from ecsenv.yaml, planned: the backend configs and global_aws's variables."""
     files = {**backend_files(config, project_dir), **global_tfvars(config, project_dir)}
-    return [plan_file(path, text) for path, text in files.items()]
+    return [plan_file(path, text, project_dir) for path, text in files.items()]

@@ -84,5 +84,5 @@ def generated_files(config, project_dir, adopt):
     if adopt and not os.path.exists(layout.adoption_file(project_dir)):
         text = ("# Written once by `ecsenv init --adopt`; from here on it is yours (ecsenv never rewrites it).\n"
                 + adoption_file(config))
-        planned.append(render.plan_file(layout.adoption_file(project_dir), text))
+        planned.append(render.plan_file(layout.adoption_file(project_dir), text, project_dir))
     return planned
