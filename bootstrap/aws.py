@@ -56,6 +56,10 @@ class Aws:
             self._session.set_config_variable("region", region)
         if credentials:
             self._session.set_credentials(credentials["aws_access_key_id"], credentials["aws_secret_access_key"])
+        else:
+            # Resolved now (locally: environment, shared files, SSO cache, ...), so a missing credential is the same
+            # one line from every command, before the command prints anything.
+            require_credentials(self._session)
         self._client_config = botocore.config.Config(retries=RETRIES, max_pool_connections=32)
         self._clients = {}
         self.memo = {}  # reads that do not change within one command (an environment's outputs), keyed by caller
@@ -107,7 +111,55 @@ def http_status(exc):
 
 
 CREDENTIAL_ERRORS = ("ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "UnrecognizedClientException",
-                     "SignatureDoesNotMatch")
+                     "SignatureDoesNotMatch", "InvalidAccessKeyId", "InvalidToken", "TokenRefreshRequired")
+# What AWS answers when it throttles (botocore's standard retry mode retries these first; see
+# https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
+THROTTLING_ERRORS = ("Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+                     "TooManyRequestsException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+                     "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled", "SlowDown",
+                     "PriorRequestNotComplete", "EC2ThrottledException")
+NO_CREDENTIALS = ("no AWS credentials found: set AWS_PROFILE or pass --profile (for SSO: aws sso login), "
+                  "or use --local for the embedded emulator")
+
+
+def _one_line(text):
+    return " ".join(str(text).split())
+
+
+def translate(exc):
+    """The ecsenv error for a credential, connection or throttling problem (the same from every command), else None.
+    Never a botocore class name in the message."""
+    import botocore.exceptions as errors
+
+    if isinstance(exc, (errors.NoCredentialsError, errors.PartialCredentialsError, errors.CredentialRetrievalError,
+                        errors.SSOError, errors.TokenRetrievalError, errors.UnknownCredentialError,
+                        errors.NoAuthTokenError, errors.ProfileNotFound)):
+        return UserError(NO_CREDENTIALS if not isinstance(exc, errors.ProfileNotFound)
+                         else f"{_one_line(exc)} (see `aws configure list-profiles`)")
+    if isinstance(exc, (errors.EndpointConnectionError, errors.ConnectTimeoutError, errors.ReadTimeoutError,
+                        errors.ConnectionClosedError, errors.ProxyConnectionError, errors.SSLError,
+                        errors.ConnectionError)):
+        where = getattr(exc, "kwargs", {}).get("endpoint_url") or "the AWS endpoint"
+        return OperationFailed(f"cannot reach AWS ({where}): check the network, AWS_ENDPOINT_URL and the region; "
+                               "nothing more was done")
+    code = error_code(exc)
+    if code in CREDENTIAL_ERRORS:
+        return UserError(f"AWS rejected the credentials ({code}): refresh them (for SSO: aws sso login) "
+                         "and try again")
+    if code in THROTTLING_ERRORS:
+        return OperationFailed(f"AWS is throttling the requests ({code}), even after retries: wait a minute and "
+                               "run the command again")
+    return None
+
+
+def require_credentials(session):
+    """UserError (the one message) unless botocore finds credentials for this session; no AWS call."""
+    try:
+        found = session.get_credentials()
+    except Exception as exc:  # noqa: BLE001 - botocore's credential providers raise their own errors
+        raise (translate(exc) or UserError(NO_CREDENTIALS)) from None
+    if found is None:
+        raise UserError(NO_CREDENTIALS)
 
 
 def call(method, *args, doing=None, missing=(), **kwargs):
@@ -121,22 +173,20 @@ def call(method, *args, doing=None, missing=(), **kwargs):
 
     try:
         return method(*args, **kwargs)
-    except botocore.exceptions.NoCredentialsError:
-        raise UserError("no AWS credentials found: set AWS_PROFILE or pass --profile, "
-                        "or use --local for the embedded emulator") from None
-    except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError) as exc:
-        raise OperationFailed(f"cannot reach AWS: {exc}") from None
     except botocore.exceptions.ClientError as exc:
+        known = translate(exc)
+        if known:
+            raise known from None
         code = error_code(exc)
-        if code in CREDENTIAL_ERRORS:
-            raise UserError(f"AWS rejected the credentials ({code}): refresh them "
-                            "(for SSO: aws sso login) and try again") from None
         if code in missing or str(http_status(exc)) in missing:
             return None
         if doing:
             raise failed(doing, exc) from None
         raise
     except botocore.exceptions.BotoCoreError as exc:
+        known = translate(exc)
+        if known:
+            raise known from None
         if doing:
             raise failed(doing, exc) from None
         raise
@@ -177,8 +227,13 @@ def failed(action, exc):
     """An OperationFailed naming what we tried and what AWS answered (an ecsenv error already says it: unchanged)."""
     if isinstance(exc, (UserError, OperationFailed)):
         return exc
-    code = error_code(exc) or type(exc).__name__
-    message = getattr(exc, "response", {}).get("Error", {}).get("Message") or str(exc)
+    known = translate(exc)
+    if known:
+        return known
+    code = error_code(exc)
+    message = _one_line(getattr(exc, "response", {}).get("Error", {}).get("Message") or str(exc))
+    if not code:
+        return OperationFailed(f"{action}: {message}")
     if code in ("AccessDenied", "AccessDeniedException", "403"):
         return OperationFailed(f"{action}: access denied ({message}); the caller needs that permission")
     return OperationFailed(f"{action}: {code}: {message}")

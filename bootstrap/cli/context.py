@@ -10,11 +10,20 @@ from bootstrap.errors import UserError
 
 class Context:
     def __init__(self, args):
+        """Checks what every command shares before the command runs: an unknown --region is exit 2 here, for every
+        command, before any AWS call (botocore would send it to a host that does not exist, and retry)."""
         self.args = args
         self.project_dir = args.project_dir
         self.changes_started = False
         self._config = None
         self._connections = {}
+        region = getattr(args, "region", None)
+        if region is not None:
+            from bootstrap.project import validation
+
+            problem = validation.region(region)
+            if problem:
+                raise UserError(f"--region: {problem}")
 
     # ------------------------------------------------------------ the project
 
@@ -105,6 +114,13 @@ class Context:
 
         env, unset, options = {}, [], []
         emulator = self._emulator()
+        if not emulator:
+            # terraform finds credentials the way botocore does; without any it would print its own IMDS error
+            import botocore.session
+
+            from bootstrap.aws import require_credentials
+
+            require_credentials(botocore.session.Session(profile=self.args.profile or None))
         if emulator:
             endpoint, credentials = emulator
             env = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": credentials["aws_access_key_id"],

@@ -17,19 +17,29 @@ def _explain_failure(aws, config, environment, plans):
                                             plan.new_arn), file=sys.stderr)
 
 
-def _run_deploy(ctx, sha, kind, services=None, verify=None, rolled_back_from=None, pre_deploy=False):
+def _run_deploy(ctx, sha, kind, services=None, verify=None, rolled_back_from=None, pre_deploy=False, header=None):
+    """`header` is printed once the checks have passed, before the first change: a credential or input problem is
+    then the only line a failed deploy prints."""
     from concurrent.futures import ThreadPoolExecutor
 
     from bootstrap.ecs import deploy, predeploy
 
     environment, config = ctx.args.environment, ctx.config
     aws = ctx.environment_aws(environment)
+    announced = []
+
+    def announce():
+        if header and not announced:
+            announced.append(True)
+            print(header, flush=True)
+
     # Who we are (for the account check, the lock and the history) is asked while the deploy's checks run.
     identity_pool = ThreadPoolExecutor(max_workers=1)
     identity = identity_pool.submit(aws.identity)
     identity_pool.shutdown(wait=False)
 
     def progress(update):
+        announce()
         for event in update.events:
             print(f"  {update.service}: {event}")
         print(f"  {update.service}: rollout {update.rollout or '-'}, {update.running}/{update.desired} running",
@@ -41,21 +51,23 @@ def _run_deploy(ctx, sha, kind, services=None, verify=None, rolled_back_from=Non
         planned.extend(plans)
         if verify:
             verify(plans)
+        announce()  # every check passed: what follows changes things
 
     step_hook = None
     if pre_deploy:
         step_hook = predeploy.hook(aws, config, environment, getattr(ctx.args, "pre_deploy", None),
                                    ctx.args.timeout, on_log=lambda line: print(f"    | {line.message}", flush=True),
-                                   on_step=lambda line: print(f"  {line}", flush=True))
+                                   on_step=lambda line: (announce(), print(f"  {line}", flush=True)))
     try:
         result = deploy.deploy(aws, ctx.state_aws(), config, environment, sha, identity, services=services,
                                timeout=ctx.args.timeout, wait_for_it=not ctx.args.no_wait,
-                               on_step=lambda line: print(f"  {line}", flush=True), on_progress=progress, kind=kind,
-                               verify=keep_plans, rolled_back_from=rolled_back_from,
+                               on_step=lambda line: (announce(), print(f"  {line}", flush=True)),
+                               on_progress=progress, kind=kind, verify=keep_plans, rolled_back_from=rolled_back_from,
                                on_first_write=ctx.start_changes, pre_deploy=step_hook)
     except OperationFailed:
         _explain_failure(aws, config, environment, planned)
         raise
+    announce()
     for warning in result.warnings:
         print(f"ecsenv: warning: {warning}", file=sys.stderr)
     names = ", ".join(plan.service for plan in result.services)
@@ -83,8 +95,8 @@ def cmd_deploy(ctx):
         return _force_unlock(ctx)
     sha = _commit(ctx, ctx.args.sha)
     ctx.environment_aws(ctx.args.environment)  # its region checked before the first line of output
-    print(f"Deploying {_named(sha, ctx.args.sha)} to {ctx.args.environment}...")
-    return _run_deploy(ctx, sha, "deploy", ctx.args.service, pre_deploy=True)
+    return _run_deploy(ctx, sha, "deploy", ctx.args.service, pre_deploy=True,
+                       header=f"Deploying {_named(sha, ctx.args.sha)} to {ctx.args.environment}...")
 
 
 def cmd_rollback(ctx):
