@@ -15,7 +15,8 @@ def cmd_secret(ctx):
         return _secret_list(ctx, config, aws, secrets)
     from bootstrap.ecs.outputs import environment_cluster
 
-    value = secrets.read_value(sys.stdin, sys.stdin.isatty(), name=ctx.args.name)
+    value = secrets.read_value(sys.stdin, sys.stdin.isatty(),
+                               name=f"{ctx.args.name} of {config.project} {ctx.args.environment}")
     cluster = environment_cluster(aws, config, ctx.args.environment)
     if ctx.args.redeploy:
         secrets.refuse_unredeployable(aws, config.project, ctx.args.environment, ctx.args.name, cluster)

@@ -21,7 +21,10 @@ from bootstrap.ecs.services import cluster_name, describe_services, refuse_undep
 from bootstrap.errors import OperationFailed, UserError
 
 TAG_PROJECT, TAG_ENVIRONMENT, TAG_SECRET = "ecsenv:project", "ecsenv:environment", "ecsenv:secret"
-MAX_VALUE_BYTES = 65536  # Secrets Manager's limit on SecretString
+# Secrets Manager's limit on SecretString (https://docs.aws.amazon.com/secretsmanager/latest/apireference/
+# API_PutSecretValue.html): 65,536 bytes, of UTF-8 text. ecsenv stores text only: a binary value is refused (base64
+# it first), so what ECS injects as an environment variable is what was set.
+MAX_VALUE_BYTES = 65536
 ALLOWED, DENIED, NOT_CHECKED = "allowed", "denied", "not checked"
 # Loggers that may log request parameters (botocore.endpoint logs the whole request dict at DEBUG).
 _CHATTY_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer")
@@ -83,8 +86,12 @@ def find_secret(aws, project, environment, name):
 
 
 def _check_value(value):
+    """Empty, not text or too long: UserError (the message never quotes the value)."""
     if not isinstance(value, str):
         raise UserError("the secret value must be text")
+    if "\0" in value:
+        raise UserError("the secret value contains a NUL byte, so it is binary, not text: ecsenv stores text "
+                        "(SecretString); base64-encode a binary value first. Nothing was set")
     if value == "":
         raise UserError("the secret value is empty; nothing was set")
     if len(value.encode("utf-8")) > MAX_VALUE_BYTES:
@@ -238,6 +245,22 @@ def redeploy(aws, project, environment, services, cluster=None):
 
 # --- Reading a value --------------------------------------------------------------------------------------------
 
+def _read_piped(stdin):
+    """All of a piped stdin as text: bytes decoded as UTF-8 here (not by the locale), reading no more than one
+    value's worth plus its newline, so a huge or binary stream is refused without a traceback or a copy in memory."""
+    source = getattr(stdin, "buffer", stdin)
+    data = source.read(MAX_VALUE_BYTES + 3)  # + "\r\n" and one byte to tell "too long"
+    if isinstance(data, str):
+        return data
+    if len(data) > MAX_VALUE_BYTES + 2:  # longer even without a trailing "\r\n" (_check_value checks exactly)
+        raise UserError(f"the secret value is longer than Secrets Manager's {MAX_VALUE_BYTES} bytes; nothing was set")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UserError("the secret value is not UTF-8 text (binary data?): ecsenv stores text (SecretString); "
+                        "base64-encode a binary value first. Nothing was set") from None
+
+
 def read_value(stdin, is_tty, prompt=getpass.getpass, name=None):
     """The secret value, never from argv: on a terminal a hidden prompt, twice (the entries must match); otherwise
     all of stdin, minus ONE trailing newline. Empty -> UserError."""
@@ -254,7 +277,7 @@ def read_value(stdin, is_tty, prompt=getpass.getpass, name=None):
             raise UserError("the two entries differ; nothing was set")
         value = first
     else:
-        value = stdin.read()
+        value = _read_piped(stdin)
         if value.endswith("\r\n"):
             value = value[:-2]
         elif value.endswith("\n"):

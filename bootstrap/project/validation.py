@@ -205,16 +205,6 @@ def branch_name(value):
     return None
 
 
-# ECS CreateService: "Up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens are allowed."
-SERVICE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
-
-
-def service_name(value):
-    if not isinstance(value, str) or not SERVICE_NAME_RE.match(value):
-        return f"service name {value!r} must be 1 to 255 letters, digits, hyphens and underscores (as ECS names it)"
-    return None
-
-
 def command_line(value):
     """A command as one line, split like a POSIX shell would (quotes group words); no shell runs it."""
     import shlex
