@@ -17,6 +17,8 @@ class Context:
         self.changes_started = False
         self._config = None
         self._connections = {}
+        if not os.path.isdir(self.project_dir):
+            raise UserError(f"project directory {self.project_dir!r} does not exist (or is not a directory)")
         region = getattr(args, "region", None)
         if region is not None:
             from bootstrap.project import validation

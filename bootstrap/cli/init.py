@@ -27,7 +27,7 @@ def cmd_init(ctx):
     from bootstrap.project import files as project_files
 
     if not args.plan:  # a read-only or unwritable project is found now, not after the bucket exists
-        project_files.check_writable(project_dir, [config_path])
+        project_files.check_writable(project_dir, [config_path, layout.backend_file(project_dir, "global_aws")])
     interactive = sys.stdin.isatty() and not args.yes and not args.answers
     previous = answer_rules.previous_answers(config_path)
     declared = {} if previous else checks.declared_backends(project_dir)  # an existing repository, adopted as it is
