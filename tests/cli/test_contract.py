@@ -163,7 +163,8 @@ def cases():
     for path, parser in LEAVES.items():
         name = " ".join(path)
         argv = _required(path, parser)
-        add = lambda what, args, **setup: table.append(pytest.param(path, args, setup, id=f"{name}: {what}"))  # noqa: E731
+        def add(what, args, path=path, name=name, **setup):
+            table.append(pytest.param(path, args, setup, id=f"{name}: {what}"))
         add("--region mars-1", ["--region", "mars-1", *argv])
         add("-C a file", ["-C", "ecsenv.yaml", *argv])
         add("-C missing", ["-C", "no/such/dir", *argv])
