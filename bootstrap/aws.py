@@ -10,7 +10,13 @@ from dataclasses import dataclass
 
 from bootstrap.errors import OperationFailed, UserError
 
-RETRIES = {"max_attempts": 5, "mode": "standard"}
+
+def _retries():
+    """botocore's standard retry mode; AWS_MAX_ATTEMPTS is honoured as the aws CLI (and terraform) honour it."""
+    import os
+
+    attempts = os.environ.get("AWS_MAX_ATTEMPTS", "")
+    return {"max_attempts": int(attempts) if attempts.isdigit() and int(attempts) > 0 else 5, "mode": "standard"}
 
 
 def partition(region):
@@ -60,7 +66,7 @@ class Aws:
             # Resolved now (locally: environment, shared files, SSO cache, ...), so a missing credential is the same
             # one line from every command, before the command prints anything.
             require_credentials(self._session)
-        self._client_config = botocore.config.Config(retries=RETRIES, max_pool_connections=32)
+        self._client_config = botocore.config.Config(retries=_retries(), max_pool_connections=32)
         self._clients = {}
         self.memo = {}  # reads that do not change within one command (an environment's outputs), keyed by caller
         self._lock = threading.Lock()  # botocore sessions are not thread-safe; the clients they make are

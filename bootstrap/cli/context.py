@@ -117,12 +117,10 @@ class Context:
         env, unset, options = {}, [], []
         emulator = self._emulator()
         if not emulator:
-            # terraform finds credentials the way botocore does; without any it would print its own IMDS error
-            import botocore.session
-
-            from bootstrap.aws import require_credentials
-
-            require_credentials(botocore.session.Session(profile=self.args.profile or None))
+            # Terraform would report missing or expired credentials, an unreachable endpoint or throttling in its own
+            # words, after its own output (an IMDS error, for no credentials). Asking STS who we are first gives the
+            # one message every command gives, before anything is printed.
+            self.state_aws().identity()
         if emulator:
             endpoint, credentials = emulator
             env = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": credentials["aws_access_key_id"],

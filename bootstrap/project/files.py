@@ -30,17 +30,17 @@ def _root_of(project_dir, path):
 
 
 def _components(project_dir, path):
-    """(absolute project root, [absolute path of each component below it, ending with path itself]); UserError when
-    path is not inside the project."""
+    """(project root, [each path component below it, ending with path itself]), as the user wrote the project
+    directory (so messages name `environments/x`, not a long absolute path); UserError when path is not inside."""
     root = _root_of(project_dir, path)
-    target = os.path.abspath(path)
-    relative = os.path.relpath(target, root)
+    relative = os.path.relpath(os.path.abspath(path), root)
     if relative == "." or relative == os.pardir or relative.startswith(os.pardir + os.sep):
         raise UserError(f"refusing to write {path}: it is outside the project directory {root}")
-    parts, current = [], root
+    shown = project_dir if project_dir is not None else os.path.dirname(path)
+    parts, current = [], shown
     for part in relative.split(os.sep):
         current = os.path.join(current, part)
-        parts.append(current)
+        parts.append(os.path.normpath(current))
     return root, parts
 
 
