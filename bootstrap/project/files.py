@@ -51,6 +51,8 @@ def _lstat(path):
         return None
     except NotADirectoryError:
         return None  # an ancestor is a file: reported by the caller at that ancestor
+    except OSError as exc:  # a directory on the way that may not be searched
+        raise UserError(f"cannot reach {path}: {exc.strerror}") from None
 
 
 def check_path(project_dir, path):
