@@ -203,7 +203,7 @@ def call_until_ready(method, *args, not_ready, within, doing, sleep=None, **kwar
     answers AWS documents as transient just after a create (NoSuchBucket while a new bucket propagates,
     ContinuousBackupsUnavailableException while a new table's backups are being enabled). The Terraform AWS provider
     retries the same answers. After `within` seconds the last answer is reported as `call` would.
-    (Throttling needs none of this: botocore's standard retry mode, RETRIES above, retries it with backoff.)"""
+    (Throttling needs none of this: botocore's standard retry mode, _retries() above, retries it with backoff.)"""
     import random
     import time
 

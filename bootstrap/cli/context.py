@@ -117,10 +117,8 @@ class Context:
         env, unset, options = {}, [], []
         emulator = self._emulator()
         if not emulator:
-            # Terraform would report missing or expired credentials, an unreachable endpoint or throttling in its own
-            # words, after its own output (an IMDS error, for no credentials). Asking STS who we are first gives the
-            # one message every command gives, before anything is printed.
-            self.state_aws().identity()
+            # Missing credentials: the one message now (terraform would print an IMDS error after its own output).
+            self.state_aws()
         if emulator:
             endpoint, credentials = emulator
             env = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": credentials["aws_access_key_id"],
@@ -132,13 +130,35 @@ class Context:
             options.append("use_path_style=true")  # S3 emulators answer on one host, not per-bucket host names
         if color is None:
             color = sys.stdout.isatty()
-        return Terraform(env=env, unset=unset, color=color, backend_options=options)
+        runner = Terraform(env=env, unset=unset, color=color, backend_options=options)
+        if not emulator:
+            runner = _checked_first(runner, self.state_aws())
+        return runner
 
     # ------------------------------------------------------------ the story so far
 
     def start_changes(self):
         """From here on an interrupt may leave changes half made: the message must say so."""
         self.changes_started = True
+
+
+def _checked_first(runner, aws):
+    """The runner, asking STS who we are before terraform first runs: expired credentials, an unreachable endpoint
+    or throttling are then the one line every command gives, before terraform prints anything. Lazily, so that a
+    command refusing its input first (an unknown environment, a root without .tf files) makes no AWS call at all."""
+    import threading
+
+    lock, checked, run = threading.Lock(), [], runner.run
+
+    def run_checked(*args, **kwargs):
+        with lock:  # `plan --all` runs several at once; one check serves them all
+            if not checked:
+                aws.identity()
+                checked.append(True)
+        return run(*args, **kwargs)
+
+    runner.run = run_checked
+    return runner
 
 
 def echo_to(stream):

@@ -35,9 +35,7 @@ TAG_PUNCTUATION = set("+-=._:/@ ")
 # A secret's NAME: what modules/core-services accepts (an environment variable name). Its full Secrets Manager name
 # is <project>/<environment>/<NAME>, at most 512 characters.
 SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,255}$")
-# An ECS service name: up to 255 letters, digits, hyphens and underscores
-# (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html).
-SERVICE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
+
 
 
 def project_name(value):
@@ -176,13 +174,6 @@ def secret_name(value):
     if not isinstance(value, str) or not SECRET_NAME_RE.match(value):
         return (f"secret name {value!r} must be the NAME from `ecsenv secret list ENV`: letters, digits and "
                 "underscores (an environment variable name)")
-    return None
-
-
-def service_name(value):
-    if not isinstance(value, str) or not SERVICE_NAME_RE.match(value):
-        return (f"service name {value!r} must be up to 255 letters, digits, hyphens and underscores "
-                "(see `ecsenv status` for the services)")
     return None
 
 

@@ -59,7 +59,7 @@ def _required(path, parser):
     for action in parser._actions:
         if action.option_strings and not action.required:
             continue
-        if isinstance(action, (argparse._HelpAction, argparse._SubParsersAction)) or action.nargs == "?":
+        if isinstance(action, (argparse._HelpAction, argparse._SubParsersAction)) or action.nargs in ("?", "*"):
             continue
         value = VALID.get(path + (action.dest,), VALID.get(action.dest))
         if value is None:
@@ -74,9 +74,11 @@ def _uses_aws(parser):
     return any("--profile" in action.option_strings for action in parser._actions)
 
 
-def _positionals(parser):
+def _positionals(parser, optional=False):
+    """The required positionals (optional=True: the ones that may be left out)."""
     return [action.dest for action in parser._actions if not action.option_strings
-            and not isinstance(action, argparse._SubParsersAction)]
+            and not isinstance(action, argparse._SubParsersAction)
+            and (action.nargs in ("?", "*")) == optional]
 
 
 def _options(parser):
@@ -182,8 +184,15 @@ def cases():
         if path in EMULATOR_RECORD:
             for what, text in BAD_RECORDS.items():
                 add(what, argv, record=text)
-        positionals = _positionals(parser)
-        for dest in positionals:
+        if path == ("plan",):
+            for what in ("path-like", "shell", "too long", "uppercase"):
+                add(f"environment {what}", ["plan", BAD_VALUES[what]])
+        for dest in _positionals(parser, optional=True):
+            if dest in ("environment", "run_command"):
+                continue  # plan's environment: above; run's command is the task's own
+            for what in ("path-like", "shell", "too long", "empty"):
+                add(f"{dest} {what}", [*argv, BAD_VALUES[what]])
+        for dest in _positionals(parser):
             index = argv.index(VALID.get(path + (dest,), VALID.get(dest)), len(path))
             for what, value in BAD_VALUES.items():
                 if path + (dest,) == ("secret", "set", "name") and what == "uppercase":
@@ -198,7 +207,8 @@ def cases():
                 add(f"--service {value[:10]!r}", [*argv, "--service", value])
         if "--sha" in options:
             for value in ("", "not a sha", "-x", "x" * 200):
-                add(f"--sha {value[:10]!r}", [*argv[:argv.index("--sha")], "--sha", value])
+                base = argv[:argv.index("--sha")] if "--sha" in argv else argv
+                add(f"--sha {value[:10]!r}", [*base, "--sha", value])
         if "--timeout" in options:
             for value in ("-1", "0", "nan", "inf", "soon"):
                 add(f"--timeout {value}", [*argv, "--timeout", value])

@@ -20,10 +20,23 @@ IDS = [" ".join(path) for path in AWS_COMMANDS]
 REACH_AWS = [path for path in AWS_COMMANDS if path != ("apply",)]
 
 
+def committed(project):
+    """plan ties a plan to a commit: the project as a git repository with one."""
+    import subprocess
+
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"],
+                 ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "project"]):
+        subprocess.run(["git", "-C", str(project), *args], check=True, capture_output=True)
+
+
 def argv_for(path):
     argv = _required(path, AWS_COMMANDS[path])
     if path == ("promote",):
         argv[argv.index("staging")] = "production"  # the environment that promotes from another
+    if path == ("run",):
+        return argv + ["--", "bin/migrate"]
+    if path == ("plan",):
+        committed(".")
     return argv + ["--yes"] if path == ("init",) else argv
 
 

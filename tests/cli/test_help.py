@@ -18,7 +18,7 @@ def test_help_lists_the_exit_codes(path, capsys):
         assert "3 " in codes  # the commands that report "pending / not converged"
 
 
-NO_AWS = {("render",), ("env", "add"), ("env", "list"), ("env", "policy"), ("check",), ("local", "start"),
+NO_AWS = {("render",), ("env", "add"), ("env", "list"), ("env", "policy"), ("check",), ("matrix",), ("local", "start"),
           ("local", "stop"), ("local", "status")}
 
 
