@@ -28,7 +28,8 @@ def moto_servers(project):
             cwd = os.readlink(f"/proc/{entry}/cwd")
         except OSError:
             continue
-        if b"moto.server" in argv and cwd == os.path.realpath(project / ".ecsenv"):
+        server = b"moto.server" in argv or b"bootstrap.local.strict" in argv  # plain moto, or behind the strict layer
+        if server and cwd == os.path.realpath(project / ".ecsenv"):
             found.append(int(entry))
     return found
 
