@@ -116,9 +116,6 @@ class Context:
 
         env, unset, options = {}, [], []
         emulator = self._emulator()
-        if not emulator:
-            # Missing credentials: the one message now (terraform would print an IMDS error after its own output).
-            self.state_aws()
         if emulator:
             endpoint, credentials = emulator
             env = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": credentials["aws_access_key_id"],
@@ -132,7 +129,7 @@ class Context:
             color = sys.stdout.isatty()
         runner = Terraform(env=env, unset=unset, color=color, backend_options=options)
         if not emulator:
-            runner = _checked_first(runner, self.state_aws())
+            runner = _checked_first(runner, self.state_aws)
         return runner
 
     # ------------------------------------------------------------ the story so far
@@ -142,10 +139,11 @@ class Context:
         self.changes_started = True
 
 
-def _checked_first(runner, aws):
-    """The runner, asking STS who we are before terraform first runs: expired credentials, an unreachable endpoint
-    or throttling are then the one line every command gives, before terraform prints anything. Lazily, so that a
-    command refusing its input first (an unknown environment, a root without .tf files) makes no AWS call at all."""
+def _checked_first(runner, connect):
+    """The runner, asking STS who we are before terraform first runs: missing or expired credentials, an
+    unreachable endpoint or throttling are then the one line every command gives, before terraform prints anything
+    (an IMDS error, for no credentials). Lazily, so that a command refusing its input first (an unknown environment,
+    a root without .tf files) makes no AWS call at all, and `terraform fmt` needs no credentials."""
     import threading
 
     lock, checked, run = threading.Lock(), [], runner.run
@@ -153,7 +151,7 @@ def _checked_first(runner, aws):
     def run_checked(*args, **kwargs):
         with lock:  # `plan --all` runs several at once; one check serves them all
             if not checked:
-                aws.identity()
+                connect().identity()
                 checked.append(True)
         return run(*args, **kwargs)
 

@@ -40,6 +40,7 @@ LEAVES = dict(_leaves(build_parser()))
 VALID = {
     ("env", "add", "name"): "qa",
     ("env", "policy", "name"): "staging",
+    ("env", "remove", "name"): "production",
     ("secret", "set", "name"): "DB_PASSWORD",
     "environment": "staging",
     "sha": "0a1b2c3d4e5f",
@@ -59,7 +60,9 @@ def _required(path, parser):
     for action in parser._actions:
         if action.option_strings and not action.required:
             continue
-        if isinstance(action, (argparse._HelpAction, argparse._SubParsersAction)) or action.nargs in ("?", "*"):
+        if isinstance(action, (argparse._HelpAction, argparse._SubParsersAction)):
+            continue
+        if action.nargs in ("?", "*", argparse.REMAINDER):
             continue
         value = VALID.get(path + (action.dest,), VALID.get(action.dest))
         if value is None:
@@ -78,7 +81,7 @@ def _positionals(parser, optional=False):
     """The required positionals (optional=True: the ones that may be left out)."""
     return [action.dest for action in parser._actions if not action.option_strings
             and not isinstance(action, argparse._SubParsersAction)
-            and (action.nargs in ("?", "*")) == optional]
+            and (action.nargs in ("?", "*", argparse.REMAINDER)) == optional]
 
 
 def _options(parser):
@@ -188,8 +191,8 @@ def cases():
             for what in ("path-like", "shell", "too long", "uppercase"):
                 add(f"environment {what}", ["plan", BAD_VALUES[what]])
         for dest in _positionals(parser, optional=True):
-            if dest in ("environment", "run_command"):
-                continue  # plan's environment: above; run's command is the task's own
+            if dest in ("environment", "run_command", "terraform_args"):
+                continue  # plan's environment: above; run's and tf's commands are the task's and terraform's own
             for what in ("path-like", "shell", "too long", "empty"):
                 add(f"{dest} {what}", [*argv, BAD_VALUES[what]])
         for dest in _positionals(parser):

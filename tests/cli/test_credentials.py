@@ -35,6 +35,11 @@ def argv_for(path):
         argv[argv.index("staging")] = "production"  # the environment that promotes from another
     if path == ("run",):
         return argv + ["--", "bin/migrate"]
+    if path == ("env", "remove"):
+        return argv + ["--yes", "--confirm", "production"]
+    if path == ("tf",):
+        committed(".")
+        return argv + ["--", "state", "list"]
     if path == ("plan",):
         committed(".")
     return argv + ["--yes"] if path == ("init",) else argv
@@ -52,6 +57,7 @@ def no_aws_config(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # one attempt: the message, not botocore's back-off, is tested
     project = make_project(tmp_path)
     monkeypatch.chdir(project)
+    assert run(["render"])[0] == 0  # the backend configs plan and drift check before they run terraform
     return project
 
 
