@@ -207,3 +207,14 @@ def command_line(value):
     except ValueError as exc:
         return f"the command {value!r} cannot be split into words: {exc}"
     return None
+
+
+# ECS CreateService: "Up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens are allowed."
+SERVICE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+
+
+def service_name(value):
+    if not isinstance(value, str) or not SERVICE_NAME_RE.match(value):
+        return (f"service name {value!r} must be up to 255 letters, digits, hyphens and underscores "
+                "(see `ecsenv status` for the services)")
+    return None
