@@ -24,8 +24,8 @@ if [ ! -d .git ]; then
 fi
 rm -rf modules environments
 cp -R "$REPO/modules" "$REPO/environments" .
-find . -name '.terraform*' -prune -exec rm -rf {} + 2>/dev/null || true
-printf '.terraform/\n.terraform.lock.hcl\n' > .gitignore
+find . -name '.terraform' -prune -exec rm -rf {} + 2>/dev/null || true
+printf '.terraform/\n' > .gitignore  # the roots' .terraform.lock.hcl are committed, as in any project
 
 step "The embedded emulator"
 "$ECSENV" local start

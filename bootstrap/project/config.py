@@ -63,6 +63,7 @@ class ProjectConfig:
     services: dict = field(default_factory=dict)  # ECS service name -> ServiceConfig (optional)
     # ECR repository names whose images deploys retag with the commit (None: every `<project>/...` repository).
     app_repositories: list | None = None
+    github_repository: str | None = None  # owner/name whose workflows get the roles of environments/global_aws
 
     def state_key(self, environment):
         """Where an environment's state lives in the state bucket (its .tflock sits beside it)."""
@@ -87,6 +88,8 @@ class ProjectConfig:
         document = {"project": self.project}
         if self.trunk:
             document["trunk"] = self.trunk
+        if self.github_repository:
+            document["github_repository"] = self.github_repository
         document = {**document, "state": state, "environments": environments}
         if self.services:
             document["services"] = {name: {"pre_deploy": service.pre_deploy}
@@ -106,7 +109,8 @@ def load_config(path=CONFIG_FILE, text=None):
     types included."""
     doc = load_mapping(path, text)
     data = doc.data
-    check_keys(doc, data, {"project", "trunk", "state", "environments", "services", "app_repositories"})
+    check_keys(doc, data, {"project", "trunk", "github_repository", "state", "environments", "services",
+                           "app_repositories"})
     for required in ("project", "state"):
         if required not in data:
             raise doc.error((), f"missing key {required!r}")
@@ -114,6 +118,8 @@ def load_config(path=CONFIG_FILE, text=None):
     _check(doc, ("project",), validation.project_name(data["project"]))
     if data.get("trunk") is not None:
         _check(doc, ("trunk",), validation.branch_name(data["trunk"]))
+    github_repository = data.get("github_repository") or None
+    _check(doc, ("github_repository",), validation.github_repository(github_repository))
     state = expect_type(doc, ("state",), data["state"], dict, "a mapping")
     check_keys(doc, state, STATE_KEYS, ("state",))
     for required in ("account_id", "region", "bucket"):
@@ -186,6 +192,7 @@ def load_config(path=CONFIG_FILE, text=None):
         _check(doc, ("app_repositories",), _repositories_problem(app_repositories))
     config = ProjectConfig(project=data["project"], state=state_config, environments=environments,
                            trunk=data.get("trunk"), app_repositories=app_repositories,
+                           github_repository=github_repository,
                            services=_load_services(doc, data.get("services")))
     _check(doc, ("environments",), shared_key_problem(config))
     return config

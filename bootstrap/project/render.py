@@ -5,7 +5,10 @@ The header carries a checksum of the body as generated. On the next render, a bo
 touched by a person, so it may be replaced; one that does not match was edited and is left alone."""
 
 import difflib
+import glob
 import hashlib
+import os
+import re
 from dataclasses import dataclass
 
 from bootstrap.errors import UserError
@@ -139,16 +142,68 @@ def backend_files(config, project_dir):
     return files
 
 
-def global_tfvars(config, project_dir):
-    """{path: text} of global_aws's variables taken from ecsenv.yaml (the state backend its deploy role may use);
-    Terraform loads *.auto.tfvars by itself."""
+IDENTITY_FILE = layout.GENERATED_TFVARS
+_VARIABLE = re.compile(r'^variable\s+"([^"]+)"', re.MULTILINE)
+
+
+def identity_values(config, environment):
+    """{variable: value} of a root's identity, from ecsenv.yaml. Environments get project, environment, account and
+    region; global_aws gets the account-wide values, every environment (its roles are made per environment) and the
+    state backend its roles may use."""
     from bootstrap.project.config import GLOBAL_ENVIRONMENT
 
-    path = layout.generated_tfvars(project_dir, GLOBAL_ENVIRONMENT)
-    return {path: with_header(render_template("global_aws.auto.tfvars.j2", state=config.state), "render")}
+    if environment != GLOBAL_ENVIRONMENT:
+        env = config.environments[environment]
+        return {"project": config.project, "environment": environment, "account_id": env.account_id,
+                "region": env.region}
+    state = config.state
+    environments = {}
+    for name, env in config.environments.items():
+        environments[name] = {"account_id": env.account_id, "region": env.region,
+                              "state_key": config.state_key(name)}
+        if env.promotes_from:
+            environments[name]["promotes_from"] = env.promotes_from
+    values = {"project": config.project, "account_id": state.account_id, "region": state.region,
+              "github_repository": config.github_repository or "", "state_bucket": state.bucket,
+              "lock_table": state.lock_table if state.uses_table else "", "state_kms_key_arn": state.kms_key_id or "",
+              "environments": environments}
+    if config.trunk:  # else the root's default (main); the image push role trusts pushes to this branch
+        values["trunk_branch"] = config.trunk
+    return values
+
+
+def declared_variables(root):
+    """The variable names the root's .tf files declare, or None when it has no .tf files yet (a root still to be
+    written gets every identity variable)."""
+    paths = sorted(glob.glob(os.path.join(root, "*.tf")))
+    if not paths:
+        return None
+    names = set()
+    for path in paths:
+        with open(path, encoding="utf-8") as handle:
+            names.update(_VARIABLE.findall(handle.read()))
+    return names
+
+
+def identity_files(config, project_dir):
+    """{path: text} of every root's ecsenv.auto.tfvars (Terraform loads *.auto.tfvars by itself). Only variables
+    the root declares are written: a value for an undeclared variable is a warning on every plan. A root that
+    declares none of them gets no file."""
+    from bootstrap.project.config import GLOBAL_ENVIRONMENT
+
+    files = {}
+    for environment in (GLOBAL_ENVIRONMENT, *config.environments):
+        root = layout.environment_dir(project_dir, environment)
+        declared = declared_variables(root)
+        values = {name: value for name, value in identity_values(config, environment).items()
+                  if declared is None or name in declared}
+        if values:
+            body = render_template("ecsenv.auto.tfvars.j2", variables=values)
+            files[layout.generated_tfvars(project_dir, environment)] = with_header(body, "render")
+    return files
 
 
 def plan_generated_files(config, project_dir):
-    """Every file rendered from ecsenv.yaml, planned: the backend configs and global_aws's variables."""
-    files = {**backend_files(config, project_dir), **global_tfvars(config, project_dir)}
+    """Every file rendered from ecsenv.yaml, planned: the backend configs and every root's identity variables."""
+    files = {**backend_files(config, project_dir), **identity_files(config, project_dir)}
     return [plan_file(path, text, project_dir) for path, text in files.items()]

@@ -23,6 +23,9 @@ KMS_KEY_RE = re.compile(
     rf"^(?:{_KEY_ID}|{_ALIAS}|arn:aws(?:-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?:kms:[a-z]{{2}}(?:-[a-z]+)+-\d:"
     rf"\d{{12}}:(?:key/{_KEY_ID}|{_ALIAS}))$"
 )
+# owner/name as GitHub allows them: owners are letters, digits and single hyphens (at most 39 characters),
+# repository names letters, digits, '.', '_' and '-' (at most 100).
+GITHUB_REPOSITORY_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}/[A-Za-z0-9._-]{1,100}$")
 ENV_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 RESERVED_ENV_NAMES = ("global_aws",)
 LOCKING_MODES = ("both", "lockfile", "dynamodb")
@@ -217,4 +220,14 @@ def service_name(value):
     if not isinstance(value, str) or not SERVICE_NAME_RE.match(value):
         return (f"service name {value!r} must be up to 255 letters, digits, hyphens and underscores "
                 "(see `ecsenv status` for the services)")
+    return None
+
+
+def github_repository(value):
+    """owner/name of the GitHub repository whose workflows assume the roles; None (not set) is allowed."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not GITHUB_REPOSITORY_RE.match(value) or value.split("/")[1] in (".", ".."):
+        return (f"github_repository {value!r} must be owner/name, as in https://github.com/owner/name "
+                "(leave it out for no GitHub Actions roles)")
     return None

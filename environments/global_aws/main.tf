@@ -1,5 +1,7 @@
-# global_aws: what is account-wide rather than per environment: the image repositories, and the role GitHub
-# Actions assumes (OIDC, no stored keys) to deploy. Its state is "global_aws/terraform.tfstate" in the state bucket.
+# global_aws: what is account-wide rather than per environment: the image repositories, and the roles GitHub
+# Actions assumes (OIDC, no stored keys). Its state is "global_aws/terraform.tfstate" in the state bucket.
+# The identity (project, account, region, GitHub repository, environments, state backend) comes from
+# ecsenv.auto.tfvars, which `ecsenv render` generates from ecsenv.yaml; nothing here names a project.
 # `ecsenv init --adopt` may add state_backend.tf here (the state bucket and lock table, adopted by import blocks);
 # it declares only resources, import blocks and a required_version, so this file keeps the provider requirements.
 terraform {
@@ -8,7 +10,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.0, < 7.0"
+      version = "~> 5.100.0"
     }
   }
 
@@ -16,22 +18,20 @@ terraform {
 }
 
 locals {
-  # ecsenv: review
-  project           = "acme"
-  region            = "us-east-1"
-  account_id        = "123456789012"
-  github_repository = "acme/acme" # owner/name of the repository whose workflows deploy
-  environments      = ["staging", "production"]
-  repositories      = ["web"]
+  # One image repository (<project>/<name>) per image the services run.
+  repositories = ["web"]
+  # The ECS services every environment runs (the keys of `services` in environments/*/env.auto.tfvars): a
+  # deploy role may register task definitions of exactly these families and pass exactly their roles.
+  services = ["web"]
 }
 
 provider "aws" {
-  region              = local.region
-  allowed_account_ids = [local.account_id]
+  region              = var.region
+  allowed_account_ids = [var.account_id]
 
   default_tags {
     tags = {
-      "ecsenv:project" = local.project
+      "ecsenv:project" = var.project
       "managed-by"     = "ecsenv"
     }
   }
@@ -40,7 +40,7 @@ provider "aws" {
 module "ecr" {
   source = "../../modules/ecr-repositories"
 
-  project = local.project
+  project = var.project
   names   = local.repositories
 }
 
@@ -48,7 +48,12 @@ output "repository_urls" {
   value = module.ecr.repository_urls
 }
 
-output "deploy_role_arn" {
-  description = "The role for aws-actions/configure-aws-credentials (role-to-assume)."
-  value       = aws_iam_role.github_deploy.arn
+output "github_roles" {
+  description = "Per environment, the roles for aws-actions/configure-aws-credentials (role-to-assume): `terraform` for `ecsenv plan/apply <env>`, `deploy` for `ecsenv deploy/rollback/promote/status`. Empty without github_repository."
+  value       = { for name, roles in local.github_roles : name => { terraform = aws_iam_role.terraform[name].arn, deploy = aws_iam_role.deploy[name].arn } }
+}
+
+output "image_push_role_arn" {
+  description = "The role the image build job assumes to push to the repositories (trusted on the trunk branch only); empty without github_repository."
+  value       = try(aws_iam_role.image_push[0].arn, "")
 }

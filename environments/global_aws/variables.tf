@@ -1,3 +1,52 @@
+# --- Identity: set by ecsenv.auto.tfvars, which `ecsenv render` generates from ecsenv.yaml -----------------------
+
+variable "project" {
+  description = "Project name (ecsenv.yaml: project)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,38}[a-z0-9]$", var.project))
+    error_message = "project: 2 to 40 lowercase letters, digits and hyphens, starting with a letter, not ending with a hyphen."
+  }
+}
+
+variable "account_id" {
+  description = "The account of the state bucket and of these account-wide resources (ecsenv.yaml: state.account_id)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.account_id))
+    error_message = "account_id: 12 digits."
+  }
+}
+
+variable "region" {
+  description = "The region of the state bucket and the image repositories (ecsenv.yaml: state.region)."
+  type        = string
+}
+
+variable "github_repository" {
+  description = "owner/name of the GitHub repository whose workflows plan, apply and deploy (ecsenv.yaml: github_repository). Empty: no GitHub roles."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.github_repository == "" || can(regex("^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$", var.github_repository))
+    error_message = "github_repository: owner/name, as in https://github.com/owner/name."
+  }
+}
+
+variable "environments" {
+  description = "The environments (ecsenv.yaml: environments), in promotion order: account, region, state key and the environment each promotes from."
+  type = map(object({
+    account_id    = string
+    region        = string
+    state_key     = string
+    promotes_from = optional(string)
+  }))
+  default = {}
+}
+
 variable "state_bucket" {
   description = "The Terraform state bucket (ecsenv.yaml: state.bucket)."
   type        = string
@@ -15,8 +64,16 @@ variable "state_kms_key_arn" {
   default     = ""
 }
 
-variable "github_refs" {
-  description = "OIDC subject patterns (after repo:<owner>/<name>:) allowed to assume the deploy role: the main branch and the deployment environments."
-  type        = list(string)
-  default     = ["ref:refs/heads/main", "environment:staging", "environment:production"]
+# --- Settings of this root (not from ecsenv.yaml) ------------------------------------------------------------------
+
+variable "github_oidc_provider_arn" {
+  description = "ARN of the account's existing GitHub Actions OIDC provider (an account has at most one per URL); empty = create it here."
+  type        = string
+  default     = ""
+}
+
+variable "trunk_branch" {
+  description = "The branch whose pushes build and push images (the image push role trusts only it)."
+  type        = string
+  default     = "main"
 }

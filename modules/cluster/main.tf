@@ -7,12 +7,30 @@ data "aws_partition" "current" {}
 
 data "aws_region" "current" {}
 
+# The region's real zones: zone names map to different physical zones per account, and not every region (or
+# account) has an "a" and a "b". Only standard zones (zone-type availability-zone), not Local or Wavelength Zones
+# (EC2 API reference, DescribeAvailabilityZones filters). Names come back sorted, so the first two stay the same.
+data "aws_availability_zones" "available" {
+  state = "available"
+
+  filter {
+    name   = "zone-type"
+    values = ["availability-zone"]
+  }
+}
+
 locals {
-  name       = "${var.project}-${var.environment}"
-  azs        = var.availability_zones
-  account_id = data.aws_caller_identity.current.account_id
-  partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.name
+  name = "${var.project}-${var.environment}"
+  azs  = length(var.availability_zones) > 0 ? var.availability_zones : slice(sort(data.aws_availability_zones.available.names), 0, 2)
+
+  # Names AWS limits in length never lose their end by truncation (two long names would collide): a name that is
+  # too long keeps a prefix and ends in 6 hex digits of the hash of the full name. Load balancer names: at most 32
+  # characters, not ending with a hyphen (ELB API reference, CreateLoadBalancer); IAM role names: 64 (IAM quotas).
+  alb_name       = length(local.name) <= 32 ? local.name : "${trimsuffix(substr(local.name, 0, 25), "-")}-${substr(sha256(local.name), 0, 6)}"
+  flow_logs_role = length("${local.name}-flow-logs") <= 64 ? "${local.name}-flow-logs" : "${trimsuffix(substr("${local.name}-flow-logs", 0, 57), "-")}-${substr(sha256("${local.name}-flow-logs"), 0, 6)}"
+  account_id     = data.aws_caller_identity.current.account_id
+  partition      = data.aws_partition.current.partition
+  region         = data.aws_region.current.name
   # HTTPS: a certificate ARN given by hand, or the ACM certificate of domain_name once it can be validated (the
   # validation records are in the Route53 zone, or created by hand and confirmed).
   acm_certificate = var.certificate_arn == "" && var.domain_name != ""
@@ -158,7 +176,7 @@ resource "aws_cloudwatch_log_group" "flow_logs" {
 
 resource "aws_iam_role" "flow_logs" {
   count = var.enable_flow_logs ? 1 : 0
-  name  = "${local.name}-flow-logs"
+  name  = local.flow_logs_role
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
@@ -277,7 +295,7 @@ resource "aws_vpc_security_group_egress_rule" "services_in_vpc" {
 # --- Load balancer ----------------------------------------------------------------------------------------------
 
 resource "aws_lb" "this" {
-  name                       = substr(local.name, 0, 32)
+  name                       = local.alb_name
   load_balancer_type         = "application"
   internal                   = false
   security_groups            = [aws_security_group.alb.id]

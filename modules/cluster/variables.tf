@@ -1,20 +1,32 @@
 variable "project" {
   description = "Project name; prefixes every resource name."
   type        = string
+
+  # The rules `ecsenv init` applies (bootstrap/validation.py): names that fit every AWS name derived from them.
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,38}[a-z0-9]$", var.project))
+    error_message = "project: 2 to 40 lowercase letters, digits and hyphens, starting with a letter, not ending with a hyphen."
+  }
 }
 
 variable "environment" {
   description = "Environment name (staging, production, ...)."
   type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,31}$", var.environment))
+    error_message = "environment: 1 to 32 lowercase letters, digits and hyphens, starting with a letter."
+  }
 }
 
 variable "availability_zones" {
-  description = "The two availability zones (names) of the VPC, pinned so the network does not move when AWS adds a zone."
+  description = "Two availability zone names to pin the VPC to; empty = the region's first two standard zones (by name)."
   type        = list(string)
+  default     = []
 
   validation {
-    condition     = length(var.availability_zones) == 2
-    error_message = "Exactly two availability zones."
+    condition     = length(var.availability_zones) == 0 || length(var.availability_zones) == 2
+    error_message = "Exactly two availability zones, or none to take the region's first two."
   }
 }
 

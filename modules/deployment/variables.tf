@@ -9,8 +9,9 @@ variable "environment" {
 }
 
 variable "availability_zones" {
-  description = "The environment's two availability zones."
+  description = "Two availability zones to pin the environment to; empty = the region's first two (see modules/cluster)."
   type        = list(string)
+  default     = []
 }
 
 variable "vpc_cidr" {

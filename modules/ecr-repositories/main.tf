@@ -48,19 +48,40 @@ resource "aws_ecr_repository" "this" {
   tags = merge(local.tags, { "ecsenv:image" = each.value })
 }
 
+# Expiry never reaches an image an environment runs or could roll back to. Deploys run images tagged with a git
+# SHA, and an environment may run (or roll back to) a commit of any age: production can lag staging by hundreds of
+# pushes. A count rule over every tag ("keep the newest 200") would eventually expire what production runs, so
+# SHA-tagged images are never expired here. What does expire: untagged images (layers of replaced or failed
+# pushes; nothing deploys by an untagged digest) after untagged_expire_days, and, beyond keep_images, images
+# whose tags match expiring_tag_patterns (throwaway builds such as "pr-*", which no environment runs).
+# Lifecycle rules: Amazon ECR User Guide, "Lifecycle policy properties" (tagStatus, tagPatternList, countType).
 resource "aws_ecr_lifecycle_policy" "this" {
   for_each   = aws_ecr_repository.this
   repository = each.value.name
   policy = jsonencode({
-    rules = [{
-      rulePriority = 1
-      description  = "Keep the newest ${var.keep_images} images"
-      selection = {
-        tagStatus   = "any"
-        countType   = "imageCountMoreThan"
-        countNumber = var.keep_images
-      }
-      action = { type = "expire" }
-    }]
+    rules = concat(
+      [{
+        rulePriority = 1
+        description  = "Untagged images after ${var.untagged_expire_days} days"
+        selection = {
+          tagStatus   = "untagged"
+          countType   = "sinceImagePushed"
+          countUnit   = "days"
+          countNumber = var.untagged_expire_days
+        }
+        action = { type = "expire" }
+      }],
+      length(var.expiring_tag_patterns) == 0 ? [] : [{
+        rulePriority = 2
+        description  = "Throwaway tags (${join(", ", var.expiring_tag_patterns)}) beyond the newest ${var.keep_images}"
+        selection = {
+          tagStatus      = "tagged"
+          tagPatternList = var.expiring_tag_patterns
+          countType      = "imageCountMoreThan"
+          countNumber    = var.keep_images
+        }
+        action = { type = "expire" }
+      }],
+    )
   })
 }

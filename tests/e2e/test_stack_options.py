@@ -24,12 +24,17 @@ import pytest
 from conftest import ACCOUNT, post, terraform_runner
 from test_stack import STACK, _resources, copy_stack
 
+from bootstrap.project.config import EnvironmentConfig, ProjectConfig, StateConfig
+
 pytestmark = pytest.mark.terraform
 
 REGION = "us-east-1"
 CLUSTER = "acme-staging"
 DOMAIN = "orchard.example.net"
 TFVARS = f"-var-file={STACK / 'emulator.tfvars'}"
+# The identity ecsenv.auto.tfvars gives the copied root (the names the assertions below expect).
+IDENTITY = ProjectConfig("acme", StateConfig(ACCOUNT, REGION, f"acme-tfstate-{ACCOUNT}", "lockfile"),
+                         {"staging": EnvironmentConfig(ACCOUNT, REGION)})
 
 
 class Emulator:
@@ -71,7 +76,7 @@ def stack(moto_endpoint, tmp_path_factory):
         zone_id = aws.route53.create_hosted_zone(Name=DOMAIN, CallerReference="all-options")["HostedZone"]["Id"]
         zone_id = zone_id.split("/")[-1]
 
-        root = copy_stack(tmp, "staging")
+        root = copy_stack(tmp, "staging", IDENTITY)
         override = (STACK / "emulator_override.tf").read_text().replace("MOTO_ENDPOINT", moto_endpoint)
         (root / "zz_emulator_override.tf").write_text(override)
         (root / "zz_all_options_override.tf").write_text(_all_options(zone_id))

@@ -141,3 +141,24 @@ def test_rewriting_the_config_from_init_answers_keeps_the_services(tmp_path):
     assert write_config(from_answers, str(path)) is True
     assert load_config(path).services == {"web": ServiceConfig("bin/migrate")}
     assert load_config(path).state.tags == {"team": "payments"}
+
+
+def test_github_repository_round_trips_and_is_optional(tmp_path):
+    path = tmp_path / "ecsenv.yaml"
+    config = sample()
+    config.github_repository = "octo-org/shop.api"
+    save_config(config, path)
+    assert load_config(path).github_repository == "octo-org/shop.api"
+    assert load_config(path) == config
+    save_config(sample(), path)
+    assert "github_repository" not in path.read_text() and load_config(path).github_repository is None
+
+
+@pytest.mark.parametrize("value", ["acme", "acme/acme/x", "-acme/x", "acme/", "acme/..", "ac me/x", "a--b/x"])
+def test_github_repository_must_be_owner_slash_name(tmp_path, value):
+    path = tmp_path / "ecsenv.yaml"
+    path.write_text(f"project: acme\ngithub_repository: '{value}'\nstate:\n  account_id: '123456789012'\n"
+                    "  region: us-east-1\n  bucket: acme-state\n  locking: lockfile\n")
+    with pytest.raises(UserError) as caught:
+        load_config(path)
+    assert "ecsenv.yaml:2: github_repository" in str(caught.value)

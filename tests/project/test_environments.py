@@ -81,7 +81,9 @@ def test_env_add_without_a_source_root_uses_the_starter_template(project_dir, ca
     assert main(["env", "add", "dev", "--account", "210987654321"]) == 0
     assert "starter template" in capsys.readouterr().out
     main_tf = (project_dir / "environments" / "dev" / "main.tf").read_text()
-    assert 'backend "s3" {}' in main_tf and 'account_id  = "210987654321"' in main_tf
+    assert 'backend "s3" {}' in main_tf and 'variable "account_id"' in main_tf
+    identity = (project_dir / "environments" / "dev" / "ecsenv.auto.tfvars").read_text()
+    assert 'account_id  = "210987654321"' in identity and 'environment = "dev"' in identity
 
 
 @pytest.mark.parametrize("args, message", [
@@ -206,7 +208,8 @@ def test_env_add_moves_the_vpc_network_clear_of_every_root_and_copies_the_lock_f
     assert 'environment = { APP_ENV = "qa" }' in tfvars
     assert "its VPC network is 10.40.0.0/16 (staging's is 10.10.0.0/16)" in out
     assert (qa / ".terraform.lock.hcl").read_text() == (staging / ".terraform.lock.hcl").read_text()
-    assert not (qa / "ecsenv.auto.tfvars").exists()
+    # rendered for qa from ecsenv.yaml, not copied from staging
+    assert 'environment = "qa"' in (qa / "ecsenv.auto.tfvars").read_text()
 
 
 def test_env_remove_asks_for_the_name_on_a_terminal(project_dir, capsys, boto, monkeypatch):
@@ -275,7 +278,8 @@ def test_env_add_copies_templates_and_nested_files_but_not_terraform_s_working_f
     out = capsys.readouterr().out
     qa = project_dir / "environments" / "qa"
     assert sorted(str(path.relative_to(qa)) for path in qa.rglob("*") if path.is_file()) == [
-        "backend.s3.tfbackend", "main.tf", "modules/dns/main.tf", "policy.tf.json", "templates/boot.sh.tftpl"]
+        "backend.s3.tfbackend", "ecsenv.auto.tfvars", "main.tf", "modules/dns/main.tf", "policy.tf.json",
+        "templates/boot.sh.tftpl"]  # backend.s3.tfbackend and ecsenv.auto.tfvars: rendered for qa
     assert (qa / "templates/boot.sh.tftpl").read_text() == "#!/bin/sh\necho qa > /etc/env\n"
     assert json.loads((qa / "policy.tf.json").read_text()) == {"locals": {"bucket": "acme-qa-logs"}}
     assert '  # ecsenv: review: was "staging.example.com", set for qa\n' in (qa / "modules/dns/main.tf").read_text()

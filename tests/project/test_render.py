@@ -64,7 +64,7 @@ def configured(tmp_path, monkeypatch):
 
 def test_render_writes_only_what_changed(configured, capsys):
     assert main(["render"]) == 0
-    assert capsys.readouterr().out.count("created") == 4  # three backend configs and global_aws's variables
+    assert capsys.readouterr().out.count("created") == 6  # three backend configs and three roots' identities
     tfvars = (configured / "environments" / "global_aws" / "ecsenv.auto.tfvars").read_text()
     assert 'state_bucket      = "acme-tfstate"' in tfvars and 'lock_table        = "acme-lock"' in tfvars
     staging = configured / "environments" / "staging" / "backend.s3.tfbackend"
@@ -113,3 +113,46 @@ def test_render_without_config_says_to_run_init(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["render"]) == 2
     assert "run `ecsenv init` first" in capsys.readouterr().err
+
+
+def identity(text):
+    """{name: value text} of a generated tfvars file's single-line attributes."""
+    return {key: value for key, value in settings(text).items() if value and not value.endswith("{")}
+
+
+def test_every_root_gets_its_identity_from_ecsenv_yaml(tmp_path):
+    config = project()
+    config.github_repository = "octo-org/shop"
+    files = render.identity_files(config, str(tmp_path))
+    staging = identity(files[str(tmp_path / "environments" / "staging" / "ecsenv.auto.tfvars")])
+    assert staging == {"project": '"acme"', "environment": '"staging"', "account_id": f'"{ACCOUNT}"',
+                       "region": '"eu-west-1"'}
+    production = identity(files[str(tmp_path / "environments" / "production" / "ecsenv.auto.tfvars")])
+    assert production["environment"] == '"production"'
+    text = files[str(tmp_path / "environments" / "global_aws" / "ecsenv.auto.tfvars")]
+    assert identity(text)["github_repository"] == '"octo-org/shop"'
+    assert 'state_key     = "production/terraform.tfstate"' in text and 'promotes_from = "staging"' in text
+    assert "trunk_branch" not in text
+    config.trunk = "release"
+    text = render.identity_files(config, str(tmp_path))[str(tmp_path / "environments" / "global_aws" /
+                                                           "ecsenv.auto.tfvars")]
+    assert identity(text)["trunk_branch"] == '"release"'
+
+
+def test_only_declared_variables_are_written(tmp_path):
+    # A value for a variable the root does not declare is a warning on every plan (FIELD-REPORT 4.9).
+    staging = tmp_path / "environments" / "staging"
+    staging.mkdir(parents=True)
+    (staging / "main.tf").write_text('variable "project" {}\n\n# variable "environment" {}\nvariable "region" {\n}\n')
+    production = tmp_path / "environments" / "production"
+    production.mkdir()
+    (production / "main.tf").write_text('locals {\n  project = "acme"\n}\n')
+    files = render.identity_files(project(), str(tmp_path))
+    assert identity(files[str(staging / "ecsenv.auto.tfvars")]) == {"project": '"acme"', "region": '"eu-west-1"'}
+    assert str(production / "ecsenv.auto.tfvars") not in files  # declares none: no file at all
+
+
+def test_no_github_repository_renders_empty_never_a_placeholder(tmp_path):
+    text = render.identity_files(project(), str(tmp_path))[str(tmp_path / "environments" / "global_aws" /
+                                                              "ecsenv.auto.tfvars")]
+    assert identity(text)["github_repository"] == '""'

@@ -1,24 +1,17 @@
 # Test only: copied into a copy of an environment root (after emulator_override.tf) as zz_all_options_override.tf.
-# Terraform merges override files value by value: these locals replace the environment's own, turning every option
-# of the app stack on at once (tests/e2e/test_stack_options.py). The test replaces ROUTE53_ZONE_ID with a hosted
+# Terraform merges override files value by value: the services local and these arguments of the module call
+# replace the environment's own, turning every option of the app stack on at once (tests/e2e/test_stack_options.py). The test replaces ROUTE53_ZONE_ID with a hosted
 # zone it created on the emulator, and PLANNED_ONLY with false for the apply and true for the plan of the options
 # the emulator cannot apply (autoscaling, the cache, CloudFront: the test's docstring says why).
 locals {
-  enable_postgres = true
-  # moto stores a parameter group's parameters but reports them without their Source, and does not keep Performance
-  # Insights settings, so the provider would never see them back: the emulator's Postgres has neither (on AWS, the
-  # defaults: rds.force_ssl = 1, slow statement logging, Performance Insights).
-  postgres     = { parameters = {}, performance_insights = false }
-  secret_names = ["APP_SECRET_KEY", "SIDECAR_TOKEN"]
-
   services = {
     web = {
-      image_repository       = "${local.registry}/${local.project}/web"
+      image_repository       = "${local.registry}/${var.project}/web"
       image_tag              = "initial"
       desired_count          = 2
       public                 = true
       command                = ["gunicorn", "app:wsgi"]
-      environment            = { APP_ENV = local.environment }
+      environment            = { APP_ENV = var.environment }
       secrets                = ["APP_SECRET_KEY"]
       postgres_secrets       = { DATABASE_USER = "username", DATABASE_PASSWORD = "password" }
       cache_access           = true
@@ -40,7 +33,7 @@ locals {
       }
     }
     worker = {
-      image_repository = "${local.registry}/${local.project}/worker"
+      image_repository = "${local.registry}/${var.project}/worker"
       image_tag        = "initial"
       container_port   = 9000
       command          = ["celery", "worker"]
@@ -48,6 +41,15 @@ locals {
       autoscaling      = PLANNED_ONLY ? { min_capacity = 1, max_capacity = 3, cpu_target = 70 } : null
     }
   }
+}
+
+module "deployment" {
+  enable_postgres = true
+  # moto stores a parameter group's parameters but reports them without their Source, and does not keep Performance
+  # Insights settings, so the provider would never see them back: the emulator's Postgres has neither (on AWS, the
+  # defaults: rds.force_ssl = 1, slow statement logging, Performance Insights).
+  postgres     = { parameters = {}, performance_insights = false }
+  secret_names = ["APP_SECRET_KEY", "SIDECAR_TOKEN"]
 
   alb_ingress_cidrs         = ["198.51.100.0/24", "203.0.113.0/24"]
   domain_name               = "orchard.example.net"
