@@ -57,14 +57,20 @@ def ecsenv_commands(path):
 def test_push_to_main_tests_builds_applies_and_deploys_staging_in_order():
     workflow = load("deploy.yml")
     assert workflow[True]["push"]["branches"] == ["main"]  # YAML 1.1 reads the key `on` as true
-    assert workflow["permissions"]["id-token"] == "write"
     jobs = workflow["jobs"]
+    assert "id-token" not in workflow["permissions"] and "id-token" not in (jobs["test"].get("permissions") or {})
     assert jobs["build"]["needs"] == "test" and jobs["staging"]["needs"] == "build"
-    runs = [step.get("run", "") for step in jobs["staging"]["steps"]]
+    steps = jobs["staging"]["steps"]
+    runs = [step.get("run", "") for step in steps]
     order = [next(i for i, run in enumerate(runs) if run.startswith(f"ecsenv {verb}"))
              for verb in ("plan staging", "apply staging", "deploy staging")]
     assert order == sorted(order)
-    assert any("role-to-assume" in (step.get("with") or {}) for step in jobs["staging"]["steps"])
+    # terraform runs as staging's terraform role; the deploy as its deploy role, assumed after the apply
+    roles = [(i, step["with"]["role-to-assume"]) for i, step in enumerate(steps)
+             if "role-to-assume" in (step.get("with") or {})]
+    assert [role for _, role in roles] == ["${{ vars.AWS_TERRAFORM_ROLE_ARN }}", "${{ vars.AWS_DEPLOY_ROLE_ARN }}"]
+    assert roles[0][0] < order[0] and order[1] < roles[1][0] < order[2]
+    assert not any(run.startswith("pip install .") for run in runs)  # a pinned ecsenv, not this checkout
 
 
 def test_promotion_is_manual_and_protected():
@@ -74,6 +80,11 @@ def test_promotion_is_manual_and_protected():
     assert job["environment"] == "production"
     runs = " ".join(step.get("run", "") for step in job["steps"])
     assert "ecsenv apply production" in runs and "ecsenv promote production" in runs
+    # The commit is checked to be on main by a job that assumes no role, before the one that does
+    assert job["needs"] == "verify" and "id-token" not in (workflow["jobs"]["verify"].get("permissions") or {})
+    verify = " ".join(step.get("run", "") for step in workflow["jobs"]["verify"]["steps"])
+    assert "merge-base --is-ancestor" in verify and "${{ inputs.sha }}" not in verify  # no script injection
+    assert "pip install ." not in runs and "ecsenv status || true" in runs
 
 
 SHELL_FILES = [WORKFLOWS / "deploy.yml", WORKFLOWS / "promote.yml", WORKFLOWS / "pull_request.yml",

@@ -91,6 +91,11 @@ output "services" {
   value = module.deployment.services
 }
 
+output "log_group_name" {
+  description = "The services' CloudWatch log group (ecsenv logs reads it; docs/stack.md, the contract)."
+  value       = module.deployment.log_group_name
+}
+
 output "certificate_validation_records" {
   value = module.deployment.certificate_validation_records
 }
