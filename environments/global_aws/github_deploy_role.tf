@@ -88,13 +88,21 @@ locals {
           Action   = ["s3:ListBucket"]
           Resource = "${env.arn_prefix}:s3:::${var.state_bucket}"
           # Listing answers "not found" (404) instead of "access denied" for a record that does not exist.
-          Condition = { StringLike = { "s3:prefix" = ["ecsenv/deployed/${name}/*", "ecsenv/applied/*"] } }
+          Condition = { StringLike = { "s3:prefix" = ["ecsenv/deployed/${name}/*", "ecsenv/applied/*", env.state_key] } }
         },
         {
           Sid      = "ReadApplyRecords"
           Effect   = "Allow"
           Action   = ["s3:GetObject"]
           Resource = "${env.arn_prefix}:s3:::${var.state_bucket}/ecsenv/applied/*"
+        },
+        {
+          # ecsenv finds the cluster and services from the environment's Terraform outputs (docs/stack.md, the
+          # contract): read-only, this environment's state object only.
+          Sid      = "ReadOwnOutputs"
+          Effect   = "Allow"
+          Action   = ["s3:GetObject"]
+          Resource = "${env.arn_prefix}:s3:::${var.state_bucket}/${env.state_key}"
         },
         {
           Sid      = "DeployLock"

@@ -90,9 +90,10 @@ def test_terraform_adopts_bucket_and_lock_table(terraform, aws_env, boto, projec
 
 
 def test_terraform_adopts_kms_encrypted_bucket_with_lockfile_locking(terraform, aws_env, boto, project_dir, capsys):
-    key_id = boto.kms.create_key(Description="acme state")["KeyMetadata"]["KeyId"]
+    key = boto.kms.create_key(Description="acme state")["KeyMetadata"]
+    key_id = key["Arn"]  # init resolves the key id given to the key's ARN (DescribeKey) before anything is created
     answers = (f"project: acme\nregion: us-east-1\nenvironments: [staging]\nlocking: lockfile\nbucket: {BUCKET}\n"
-               f"kms_key_id: {key_id}\n" + TAGS)
+               f"kms_key_id: {key['KeyId']}\n" + TAGS)
     resources = adopt(terraform, aws_env, project_dir, capsys, answers, imported=7)
     assert not any(address.startswith("aws_dynamodb_table") for address in resources), resources
     rule = boto.s3.get_bucket_encryption(Bucket=BUCKET)["ServerSideEncryptionConfiguration"]["Rules"][0]

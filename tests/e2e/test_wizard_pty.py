@@ -76,7 +76,8 @@ def test_main_flow_typed_in_a_terminal(spawn, project_dir, boto):
 
 
 def test_lockfile_and_kms_choices_in_a_terminal(spawn, project_dir, boto):
-    key_id = boto.kms.create_key()["KeyMetadata"]["KeyId"]
+    key = boto.kms.create_key()["KeyMetadata"]
+    key_id = key["KeyId"]
     child = spawn()
     answer(child, "Project name", ENTER)
     answer(child, "AWS region", ENTER)
@@ -93,7 +94,7 @@ def test_lockfile_and_kms_choices_in_a_terminal(spawn, project_dir, boto):
     child.close()
     assert child.exitstatus == 0
     config = yaml.safe_load((project_dir / "ecsenv.yaml").read_text())
-    assert config["state"]["locking"] == "lockfile" and config["state"]["kms_key_id"] == key_id
+    assert config["state"]["locking"] == "lockfile" and config["state"]["kms_key_id"] == key["Arn"]  # resolved
     assert config["environments"]["prod"]["promotes_from"] == "dev"
     assert boto.dynamodb.list_tables()["TableNames"] == []
     assert not (project_dir / "environments" / "global_aws" / "state_backend.tf").exists()
