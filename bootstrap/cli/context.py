@@ -6,6 +6,7 @@ import os
 import sys
 
 from bootstrap.errors import UserError
+from bootstrap.project.layout import CONFIG_FILE
 
 
 class Context:
@@ -14,6 +15,13 @@ class Context:
         command, before any AWS call (botocore would send it to a host that does not exist, and retry)."""
         self.args = args
         self.project_dir = args.project_dir
+        self.project_found_above = False
+        if args.project_dir == "." and args.command != "init" and not os.path.exists(CONFIG_FILE):
+            from bootstrap.project.layout import find_project_dir
+
+            found = find_project_dir(".")
+            if found is not None:  # run from inside the project: behave as from its top, as git does
+                self.project_dir, self.project_found_above = found, True
         self.changes_started = False
         self._config = None
         self._connections = {}
@@ -42,7 +50,10 @@ class Context:
             from bootstrap.project.config import load_config
 
             if not os.path.exists(self.config_path):
-                raise UserError(f"no {os.path.normpath(self.config_path)}: run `ecsenv init` first")
+                where = ("here or in a directory above it (up to the repository's top)"
+                         if self.args.project_dir == "." else f"in {self.project_dir}")
+                raise UserError(f"no {os.path.basename(self.config_path)} {where}: run `ecsenv init` in the "
+                                "project's top directory first, or point at it with -C DIR")
             self._config = load_config(self.config_path)
         return self._config
 
@@ -64,7 +75,7 @@ class Context:
             parts.append("--local")
         if self.args.profile:
             parts += ["--profile", shlex.quote(self.args.profile)]
-        if os.path.normpath(self.project_dir) != ".":
+        if os.path.normpath(self.project_dir) != "." and not self.project_found_above:
             parts += ["-C", shlex.quote(self.project_dir)]
         return " ".join([*parts, text])
 

@@ -29,13 +29,14 @@ def head_sha(project_dir):
 
 
 def is_dirty(project_dir):
-    """Uncommitted changes to tracked files, or untracked files that are not ignored."""
+    """Uncommitted changes to tracked files, or untracked files that are not ignored, in the project directory."""
     return bool(dirty_paths(project_dir))
 
 
 def dirty_paths(project_dir):
-    """The paths (relative to the repository's top) with uncommitted changes or untracked and not ignored."""
-    output = _git(project_dir, "status", "--porcelain", "-z", "--untracked-files=all").stdout
+    """The paths (relative to the repository's top) with uncommitted changes or untracked and not ignored, under the
+    project directory only: in a monorepo, work in progress on the application beside it does not block an apply."""
+    output = _git(project_dir, "status", "--porcelain", "-z", "--untracked-files=all", "--", ".").stdout
     entries = output.split("\0")
     paths, index = [], 0
     while index < len(entries):

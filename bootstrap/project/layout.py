@@ -33,6 +33,19 @@ def config_path(project_dir):
     return os.path.join(project_dir, CONFIG_FILE)
 
 
+def find_project_dir(start="."):
+    """The nearest directory from `start` upwards that holds ecsenv.yaml, as git finds its repository: so a command
+    run anywhere inside the project (or in a monorepo's subdirectory under it) finds it. The search stops at the
+    repository's top (a directory with .git), never wandering into an enclosing project. None when there is none."""
+    here = Path(start).resolve()
+    for directory in (here, *here.parents):
+        if (directory / CONFIG_FILE).is_file():
+            return os.path.relpath(directory) if directory != here else start
+        if (directory / ".git").exists():
+            return None
+    return None
+
+
 def environment_dir(project_dir, environment):
     return os.path.normpath(os.path.join(project_dir, ENVIRONMENTS_DIR, environment))
 

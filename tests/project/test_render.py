@@ -112,7 +112,7 @@ def test_a_changed_file_is_not_overwritten_without_force(configured, capsys, edi
 def test_render_without_config_says_to_run_init(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["render"]) == 2
-    assert "run `ecsenv init` first" in capsys.readouterr().err
+    assert "run `ecsenv init` in the project's top directory first" in capsys.readouterr().err
 
 
 def identity(text):
