@@ -10,7 +10,7 @@ from bootstrap.errors import EXIT_OK, EXIT_PENDING, UserError
 def cmd_init(ctx):
     from bootstrap.cli import display, wizard
     from bootstrap.project import answers as answer_rules
-    from bootstrap.project import checks, layout, render
+    from bootstrap.project import backend_checks, layout, render
     from bootstrap.project import config as config_rules
     from bootstrap.state_backend import adopt as adoption
     from bootstrap.state_backend import kms
@@ -30,7 +30,8 @@ def cmd_init(ctx):
         project_files.check_writable(project_dir, [config_path, layout.backend_file(project_dir, "global_aws")])
     interactive = sys.stdin.isatty() and not args.yes and not args.answers
     previous = answer_rules.previous_answers(config_path)
-    declared = {} if previous else checks.declared_backends(project_dir)  # an existing repository, adopted as it is
+    # an existing repository, adopted as it is
+    declared = {} if previous else backend_checks.declared_backends(project_dir)
     if declared:
         print("Found backends declared by the existing roots (their settings are kept):")
         for found in declared.values():

@@ -55,7 +55,7 @@ def environment_root(project_dir, config, environment):
 def check_backend(project_dir, config, environment):
     """Refuse (UserError) an environment whose backend config is not what ecsenv.yaml says: a copy-pasted backend
     file would plan and apply against another environment's state. The comparison is `ecsenv check`'s."""
-    from bootstrap.project.checks import backend_findings
+    from bootstrap.project.backend_checks import backend_findings
 
     findings = backend_findings(project_dir, config, environment)
     if findings:

@@ -151,7 +151,7 @@ def given_answers(previous, interactive, answers_file=None, region=None, profile
 
 
 def answers_from_backends(declared):
-    """Answers implied by the S3 backends an existing repository's roots declare (checks.declared_backends): the
+    """Answers implied by the S3 backends an existing repository's roots declare (backend_checks.declared_backends): the
     one state bucket, its region and the locking they use. {} when none declares anything; a UserError when they
     disagree on the bucket (ecsenv keeps every state in one bucket)."""
     buckets = {backend.settings["bucket"] for backend in declared.values() if backend.settings.get("bucket")}

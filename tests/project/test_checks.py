@@ -6,8 +6,9 @@ import pytest
 
 from bootstrap.errors import UserError
 from bootstrap.project import render
-from bootstrap.project.checks import Finding, run_checks
+from bootstrap.project.checks import run_checks
 from bootstrap.project.config import EnvironmentConfig, ProjectConfig, StateConfig
+from bootstrap.project.findings import Finding
 
 CONFIG = ProjectConfig(
     project="acme",
