@@ -8,9 +8,9 @@ import re
 import hcl2
 import pytest
 
-from bootstrap import ledger
 from bootstrap.ecs import deploy, images, outputs, secrets
 from bootstrap.ecs.services import cluster_name
+from bootstrap.ledger import keys as ledger_keys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ROOT / "environments"
@@ -63,7 +63,7 @@ def test_container_roles_and_the_first_deploy_count_are_the_labels_and_tags_the_
 
 def test_the_ci_roles_grant_exactly_the_ledgers_prefixes():
     roles = text_of(ENVIRONMENTS / "global_aws")
-    for prefix in (ledger.APPLIED_PREFIX, ledger.DEPLOYED_PREFIX, ledger.LOCK_PREFIX):
+    for prefix in (ledger_keys.APPLIED_PREFIX, ledger_keys.DEPLOYED_PREFIX, ledger_keys.LOCK_PREFIX):
         assert prefix in roles, f"environments/global_aws grants nothing under {prefix}/"
     granted = set(re.findall(r"ecsenv/[a-z-]+", roles))
-    assert granted <= {ledger.APPLIED_PREFIX, ledger.DEPLOYED_PREFIX, ledger.LOCK_PREFIX}, granted
+    assert granted <= {ledger_keys.APPLIED_PREFIX, ledger_keys.DEPLOYED_PREFIX, ledger_keys.LOCK_PREFIX}, granted

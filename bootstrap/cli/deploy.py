@@ -149,12 +149,12 @@ def _confirm_crossing(ctx, target):
 
 
 def _force_unlock(ctx):
-    from bootstrap import ledger
+    from bootstrap.ledger.lock import read_lock, remove_lock
 
     environment = ctx.args.environment
     aws = ctx.state_aws()
     bucket = ctx.config.state.bucket
-    held = ledger.read_lock(aws, bucket, environment)
+    held = read_lock(aws, bucket, environment)
     if held is None:
         print(f"No deploy lock is held for {environment}.")
         return EXIT_OK
@@ -168,7 +168,7 @@ def _force_unlock(ctx):
             print("Left in place.")
             return EXIT_OK
     ctx.start_changes()
-    problem = ledger.remove_lock(aws, bucket, environment, held.etag)
+    problem = remove_lock(aws, bucket, environment, held.etag)
     if problem:
         raise UserError(f"the lock was not removed: {problem}; run again to see who holds it now")
     print(f"Removed the deploy lock of {environment} (was held by {held.owner}).")

@@ -75,14 +75,14 @@ def _next_steps(ctx, result):
 def _promotion_wait(ctx, environment, sha):
     """A note when apply will be refused until the source environment has applied this commit (None if not, or
     when the record cannot be read: the plan itself stands)."""
-    from bootstrap import ledger
+    from bootstrap.ledger.records import was_applied
     from bootstrap.lifecycle import plans as lifecycle
 
     source = lifecycle.promotion_source(ctx.config, environment)
     if not source:
         return None
     try:
-        if ledger.was_applied(ctx.state_aws(), ctx.config.state.bucket, source, sha):
+        if was_applied(ctx.state_aws(), ctx.config.state.bucket, source, sha):
             return None
     except EcsenvError:
         return None
@@ -91,7 +91,7 @@ def _promotion_wait(ctx, environment, sha):
 
 
 def cmd_apply(ctx):
-    from bootstrap import ledger
+    from bootstrap.ledger.keys import APPLIED_PREFIX
     from bootstrap.lifecycle import plans as lifecycle
 
     config = ctx.config
@@ -103,7 +103,7 @@ def cmd_apply(ctx):
     record = lifecycle.apply(ctx.project_dir, config, ctx.args.environment, aws, _terraform(ctx), identity,
                              checked, ctx.args.emergency, echo=echo_to(sys.stdout))
     print(f"\nApplied {record.sha[:12]} to {record.environment}; recorded in s3://{config.state.bucket}/"
-          f"{ledger.APPLIED_PREFIX}/{record.environment}/ (by {record.by}).")
+          f"{APPLIED_PREFIX}/{record.environment}/ (by {record.by}).")
     if record.emergency:
         print(f"Emergency apply: {record.emergency!r}. `ecsenv status` shows it until {record.environment} is "
               "converged with main again.")

@@ -77,7 +77,7 @@ def _formatter(ctx):
 
 
 def cmd_env_remove(ctx):
-    from bootstrap import ledger
+    from bootstrap.ledger.inventory import environment_records
     from bootstrap.lifecycle import removal
     from bootstrap.project import render
     from bootstrap.project.config import remove_environment
@@ -112,7 +112,7 @@ def cmd_env_remove(ctx):
     ctx.start_changes()
     removal.destroy(ctx.terraform(), plan, echo=echo_to(sys.stdout))
     versions = removal.state_versions(aws, config, name)
-    records = ledger.environment_records(aws, config.state.bucket, name)
+    records = environment_records(aws, config.state.bucket, name)
     removed = removal.forget(ctx.project_dir, ctx.config_path, config_text, name)
     generated = render.plan_generated_files(updated, ctx.project_dir)
     conflicts = [planned for planned in generated if planned.status in (render.EDITED, render.FOREIGN)]

@@ -12,13 +12,14 @@ the commit's image; sidecars keep theirs, untouched and unchecked."""
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from bootstrap import ledger
 from bootstrap.aws import call
 from bootstrap.ecs.images import AppImages, image_digest, with_tag
 from bootstrap.ecs.outputs import environment_cluster
 from bootstrap.ecs.rollout import RolloutFailed, Tracked, wait
 from bootstrap.ecs.services import describe_services, family_of, refuse_undeployable
 from bootstrap.errors import EcsenvError, Interrupted, OperationFailed, UserError
+from bootstrap.ledger.history import FAILED, INTERRUPTED, SUCCEEDED, UPDATED, end_attempt, read_history, start_attempt
+from bootstrap.ledger.lock import DeployLock
 
 # What RegisterTaskDefinition accepts of what DescribeTaskDefinition returns; the rest is ECS's bookkeeping.
 REGISTRABLE = ("family", "taskRoleArn", "executionRoleArn", "networkMode", "containerDefinitions", "volumes",
@@ -150,7 +151,7 @@ def _start_counts(aws, plans, history):
         return []
     deployed = set()
     for attempt in history.load_all():
-        if attempt.outcome == ledger.SUCCEEDED:
+        if attempt.outcome == SUCCEEDED:
             deployed.update(attempt.services or ([] if not attempt.legacy else [plan.service for plan in plans]))
     warnings = []
     for plan in plans:
@@ -213,13 +214,13 @@ def deploy(aws, state_aws, config, environment, sha, identity, services=None, ti
         verify(plans)
     bucket = config.state.bucket
     result = DeployResult(environment, sha, plans)
-    lock = ledger.DeployLock(state_aws, bucket, environment, identity.arn, timeout=timeout if wait_for_it else None)
+    lock = DeployLock(state_aws, bucket, environment, identity.arn, timeout=timeout if wait_for_it else None)
     if on_first_write:
         on_first_write()
     try:
         with lock:
             try:
-                history = ledger.read_history(state_aws, bucket, environment)
+                history = read_history(state_aws, bucket, environment)
                 result.warnings += _start_counts(aws, plans, history)
                 pre_deployed = pre_deploy(plans) if pre_deploy else None  # raises to abort with nothing changed
                 for plan in plans:
@@ -234,8 +235,8 @@ def deploy(aws, state_aws, config, environment, sha, identity, services=None, ti
                                        for plan in plans}}
                 if pre_deployed:
                     record["pre_deploy"] = pre_deployed  # a rollback across this release warns (ecs/predeploy.py)
-                result.attempt = ledger.start_attempt(state_aws, bucket, environment, history.next_sequence(), sha,
-                                                      record)
+                result.attempt = start_attempt(state_aws, bucket, environment, history.next_sequence(), sha,
+                                               record)
             except KeyboardInterrupt:
                 raise Interrupted(_interrupted_message(environment, sha, plans, [])) from None
             except (OperationFailed, UserError) as exc:
@@ -259,8 +260,8 @@ def _run(aws, state_aws, config, environment, sha, plans, result, timeout, wait_
 
     def end(outcome, detail=""):
         try:
-            ledger.end_attempt(state_aws, config.state.bucket, environment, result.attempt,
-                               {"outcome": outcome, "updated": updated, "detail": detail})
+            end_attempt(state_aws, config.state.bucket, environment, result.attempt,
+                        {"outcome": outcome, "updated": updated, "detail": detail})
             return ""
         except Exception as exc:  # noqa: BLE001 - said in the message of the outcome it failed to record
             return f" Recording this in the state bucket failed too ({exc}): `ecsenv rollback` will not know of it."
@@ -273,7 +274,7 @@ def _run(aws, state_aws, config, environment, sha, plans, result, timeout, wait_
             wait(aws, environment_cluster(aws, config, environment), plans, timeout, on_progress)
     except KeyboardInterrupt:
         raise Interrupted(_interrupted_message(environment, sha, plans, updated)
-                          + end(ledger.INTERRUPTED)) from None
+                          + end(INTERRUPTED)) from None
     except RolloutFailed as exc:
         raise RolloutFailed(str(exc) + end(exc.outcome, str(exc)), exc.outcome) from None
     except (OperationFailed, UserError) as exc:
@@ -281,8 +282,8 @@ def _run(aws, state_aws, config, environment, sha, plans, result, timeout, wait_
         if updated:
             message += (f". Already updated to {sha[:12]}: {', '.join(updated)} (ECS continues their rollout); not "
                         f"updated: {', '.join(p.service for p in plans if p.service not in updated) or 'none'}")
-        raise OperationFailed(message + end(ledger.FAILED, str(exc))) from None
-    outcome = ledger.SUCCEEDED if wait_for_it else ledger.UPDATED
+        raise OperationFailed(message + end(FAILED, str(exc))) from None
+    outcome = SUCCEEDED if wait_for_it else UPDATED
     problem = end(outcome)
     if problem:
         state = "rollout COMPLETED" if wait_for_it else "updated, not waited for"

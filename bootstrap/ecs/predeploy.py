@@ -7,10 +7,10 @@ going back to older code (the seed's warning: migrations assume time only moves 
 import shlex
 from dataclasses import dataclass
 
-from bootstrap import ledger
 from bootstrap.ecs import diagnosis, run
 from bootstrap.ecs.logs import task_id
 from bootstrap.errors import OperationFailed
+from bootstrap.ledger.history import read_history
 
 
 @dataclass
@@ -82,7 +82,7 @@ def crossed(aws, config, environment, target):
     """The deploy attempts (newest last) a rollback to `target` goes back across whose pre-deploy step ran: every
     attempt after the last one of `target` (all of them when `target` was never deployed here). `aws` reaches the
     state bucket."""
-    attempts = ledger.read_history(aws, config.state.bucket, environment).load_all()
+    attempts = read_history(aws, config.state.bucket, environment).load_all()
     last_of_target = max((index for index, attempt in enumerate(attempts) if attempt.sha == target), default=-1)
     after = [attempt for attempt in attempts[last_of_target + 1:] if attempt.sha != target]
     return [{"at": attempt.as_dict()["started_at"], "by": attempt.started.get("by", "?"), "sha": attempt.sha,

@@ -2,16 +2,16 @@
 before the current one (from the deploy history in the ledger); for a promotion, the images running healthy in the
 environment promoted from, checked digest by digest."""
 
-from bootstrap import ledger
 from bootstrap.aws import call
 from bootstrap.ecs.images import AppImages, ecr_reference, image_digest
 from bootstrap.ecs.services import primary_deployment
 from bootstrap.errors import UserError
+from bootstrap.ledger.history import FAILED, SUCCEEDED, read_history
 
 
 def rollback_choice(history, services=None):
-    """(target, current, skipped) from a ledger.History: `current` is the commit of the newest attempt that may have
-    changed a service (whatever its outcome); `target` the newest commit before it whose deploy or rollback
+    """(target, current, skipped) from a ledger.history.History: `current` is the commit of the newest attempt that
+    may have changed a service (whatever its outcome); `target` the newest commit before it whose deploy or rollback
     succeeded (rollout COMPLETED), never `current` nor a commit a later rollback went back from, so running
     rollback twice never goes forward to the bad commit again. `skipped`: the commits passed over as bad.
     With `services`, only attempts that touched one of them count."""
@@ -20,10 +20,10 @@ def rollback_choice(history, services=None):
         if services and attempt.services and not set(services) & set(attempt.services):
             continue
         if current is None:
-            if attempt.outcome == ledger.FAILED and not (attempt.ended or {}).get("updated"):
+            if attempt.outcome == FAILED and not (attempt.ended or {}).get("updated"):
                 continue  # it failed before updating any service: it changed nothing
             current = attempt.sha
-        elif attempt.sha != current and attempt.sha not in bad and attempt.outcome == ledger.SUCCEEDED:
+        elif attempt.sha != current and attempt.sha not in bad and attempt.outcome == SUCCEEDED:
             return attempt.sha, current, bad
         if attempt.kind == "rollback" and attempt.rolled_back_from and attempt.rolled_back_from not in bad:
             bad.append(attempt.rolled_back_from)
@@ -32,7 +32,7 @@ def rollback_choice(history, services=None):
 
 def rollback_target(state_aws, config, environment, to=None, services=None):
     """(sha to deploy, sha rolled back from) for `ecsenv rollback`; --to wins when given."""
-    history = ledger.read_history(state_aws, config.state.bucket, environment)
+    history = read_history(state_aws, config.state.bucket, environment)
     target, current, bad = rollback_choice(history, services)
     if to:
         return to, current

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from bootstrap.ecs.services import describe, primary_deployment
 from bootstrap.errors import OperationFailed
-from bootstrap.ledger import FAILED, ROLLED_BACK, SUPERSEDED, TIMED_OUT
+from bootstrap.ledger.history import FAILED, ROLLED_BACK, SUPERSEDED, TIMED_OUT
 
 PENDING, DONE = "pending", "done"
 

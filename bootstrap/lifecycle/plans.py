@@ -3,7 +3,7 @@
 - apply applies only the saved plan of the current commit, from a clean work tree (unless allowed);
 - an environment with `promotes_from` is applied only at a commit its source applied successfully;
 - a commit not on main is applied only with --emergency "reason", which is recorded.
-Successful applies are recorded in the state bucket (bootstrap/ledger.py)."""
+Successful applies are recorded in the state bucket (bootstrap/ledger/records.py)."""
 
 import datetime
 import glob
@@ -14,8 +14,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
-from bootstrap import ledger
 from bootstrap.errors import EcsenvError, UserError
+from bootstrap.ledger.records import latest_apply, new_apply_record, was_applied, write_apply_record
 from bootstrap.lifecycle import git
 from bootstrap.lifecycle.init_inputs import LOCK_FILE
 from bootstrap.lifecycle.terraform import PlanSummary, TerraformInterrupted, summarise, summarise_output
@@ -222,8 +222,8 @@ def check_apply(project_dir, config, environment, aws, allow_dirty=False, emerge
         raise UserError(f"{sha[:12]} is not on {where}: environments are applied from {trunk}. Only in an emergency "
                         "(a rollback), pass --emergency \"reason\"; it is recorded and shown by `ecsenv status`")
     source = promotion_source(config, environment)
-    if source and emergency is None and not ledger.was_applied(aws, config.state.bucket, source, sha):
-        applied = ledger.latest(aws, config.state.bucket, source)
+    if source and emergency is None and not was_applied(aws, config.state.bucket, source, sha):
+        applied = latest_apply(aws, config.state.bucket, source)
         raise UserError(f"{environment} promotes from {source}: it may only be applied at a commit {source} has "
                         f"applied. HEAD is {sha[:12]}; {source} last applied "
                         f"{applied.sha[:12] if applied else 'nothing yet'}. Apply {sha[:12]} to {source} first "
@@ -244,8 +244,8 @@ def apply(project_dir, config, environment, aws, terraform, identity, checked, e
             terraform.apply(root, plan_file, echo)
         except TerraformInterrupted as stop:
             raise interrupted_apply(environment, stop) from None
-        record = ledger.new_record(environment, sha, identity.arn, on_main, emergency)
-        ledger.write(aws, config.state.bucket, record)
+        record = new_apply_record(environment, sha, identity.arn, on_main, emergency)
+        write_apply_record(aws, config.state.bucket, record)
     for path in _plan_paths(project_dir, environment, sha):  # a plan applies once; terraform refuses it after
         files.remove(path, project_dir)
     return record

@@ -11,12 +11,13 @@ cluster cannot be read, or that has no services, is never converged."""
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from bootstrap import ledger
 from bootstrap.aws import call
 from bootstrap.ecs.images import AppImages, app_tag
 from bootstrap.ecs.outputs import environment_cluster
 from bootstrap.ecs.services import cluster_name, describe_services, family_of, primary_deployment
 from bootstrap.errors import EcsenvError
+from bootstrap.ledger.history import SUCCEEDED, UPDATED, read_history
+from bootstrap.ledger.records import latest_apply
 from bootstrap.lifecycle import git
 from bootstrap.lifecycle.plans import environment_names
 
@@ -43,7 +44,7 @@ class EnvironmentStatus:
     emergency: str | None = None
     services: list = field(default_factory=list)
     services_problem: str | None = None  # why the services could not be read, or that there are none
-    last_deploy: dict | None = None  # the newest deploy attempt (ledger.Attempt.as_dict())
+    last_deploy: dict | None = None  # the newest deploy attempt (ledger.history.Attempt.as_dict())
     verdict: str = NEVER
     detail: str = ""
 
@@ -114,7 +115,7 @@ def _verdict(project_dir, status, main_sha, trunk="main", trunk_ref=None):
     last = status.last_deploy
     if last and last["kind"] == "rollback" and last.get("rolled_back_from"):
         problems.append(f"rolled back from {last['rolled_back_from'][:12]} to {last['sha'][:12]}")
-    if last and last["outcome"] not in (ledger.SUCCEEDED, ledger.UPDATED):
+    if last and last["outcome"] not in (SUCCEEDED, UPDATED):
         problems.append(f"last {last['kind']} of {last['sha'][:12]} {last['outcome'] or 'has not ended'}")
     for service in status.services:
         if service.app_sha != main_sha:
@@ -143,12 +144,12 @@ def report(project_dir, config, state_aws, environment_aws):
 
     def one(environment):
         status = EnvironmentStatus(environment)
-        record = ledger.latest(state_aws, config.state.bucket, environment)
+        record = latest_apply(state_aws, config.state.bucket, environment)
         if record:
             status.infra_sha, status.applied_at, status.applied_by = record.sha, record.applied_at, record.by
             status.emergency = record.emergency
         if environment in config.environments:
-            last = ledger.read_history(state_aws, config.state.bucket, environment).latest()
+            last = read_history(state_aws, config.state.bucket, environment).latest()
             status.last_deploy = last.as_dict() if last else None
             cluster = cluster_name(config.project, environment)  # until the outputs say otherwise
             try:

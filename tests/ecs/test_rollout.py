@@ -4,7 +4,7 @@ emulator are in tests/e2e/test_deploy.py."""
 
 from bootstrap.ecs.rollout import DONE, PENDING, Tracked, assess
 from bootstrap.ecs.services import undeployable_reason
-from bootstrap.ledger import FAILED, ROLLED_BACK, SUPERSEDED
+from bootstrap.ledger.history import FAILED, ROLLED_BACK, SUPERSEDED
 
 OLD = "arn:aws:ecs:ap-southeast-5:731902468135:task-definition/tindra-qa-web:7"
 NEW = "arn:aws:ecs:ap-southeast-5:731902468135:task-definition/tindra-qa-web:8"
