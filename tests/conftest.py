@@ -74,7 +74,8 @@ STRICT_TIMINGS = {"deployment_seconds": 0.3, "pitr_seconds": 0.2, "bucket_second
 @pytest.fixture(scope="session")
 def strict_endpoint(moto_endpoint):
     """The strict layer's endpoint (use it instead of moto_endpoint; strict_env points boto3 at it)."""
-    from bootstrap.local.strict import StrictServer, Timings
+    from bootstrap.local.strict_server import StrictServer
+    from bootstrap.local.strict_time import Timings
 
     server = StrictServer("127.0.0.1", 0, Timings(**STRICT_TIMINGS)).start()
     yield server.endpoint
