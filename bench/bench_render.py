@@ -18,8 +18,9 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from bootstrap import render  # noqa: E402
-from bootstrap.project.config import EnvironmentConfig, ProjectConfig, StateConfig, load_config, save_config  # noqa: E402
+from bootstrap.project import render  # noqa: E402
+from bootstrap.project.config import EnvironmentConfig, ProjectConfig, StateConfig, save_config  # noqa: E402
+from bootstrap.project.config_reader import load_config  # noqa: E402
 
 RUNS = 7  # the sizes are measured interleaved, so load on the machine hits both alike
 

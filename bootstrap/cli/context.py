@@ -47,7 +47,7 @@ class Context:
     def config(self):
         """ecsenv.yaml, loaded (and validated) on first use."""
         if self._config is None:
-            from bootstrap.project.config import load_config
+            from bootstrap.project.config_reader import load_config
 
             if not os.path.exists(self.config_path):
                 where = ("here or in a directory above it (up to the repository's top)"

@@ -10,8 +10,7 @@ from bootstrap.errors import EXIT_OK, EXIT_PENDING, UserError
 def cmd_init(ctx):
     from bootstrap.cli import display, wizard
     from bootstrap.project import answers as answer_rules
-    from bootstrap.project import backend_checks, layout, render
-    from bootstrap.project import config as config_rules
+    from bootstrap.project import backend_checks, config_edits, layout, render
     from bootstrap.state_backend import adopt as adoption
     from bootstrap.state_backend import kms
     from bootstrap.state_backend.actual import read_backend
@@ -49,13 +48,13 @@ def cmd_init(ctx):
     aws = ctx.aws(answers["region"], profile=answers.get("profile"))
     identity = aws.identity(prepare=("s3", "dynamodb"))
     print(f"AWS account {identity.account_id}, caller {identity.arn}, region {answers['region']}.")
-    config_rules.check_same_account(previous, identity, config_path)
+    config_edits.check_same_account(previous, identity, config_path)
     if not ctx.args.plan and not wiz.confirm("Continue with this account?"):
         print("Stopped; nothing was changed.")
         return EXIT_OK
 
     answers = wiz.fill(wizard.settings_questions(previous, identity.account_id))
-    config = config_rules.with_state_keys(config_rules.build_config(answers, identity),
+    config = config_edits.with_state_keys(config_edits.build_config(answers, identity),
                                           answer_rules.declared_keys(declared))
     if config.state.kms_key_id:  # before anything is created: a missing key is bad input (exit 2)
         key_arn = kms.resolve_key_arn(aws, config.state.kms_key_id)
@@ -92,7 +91,7 @@ def cmd_init(ctx):
         print(f"Done: {display.summary_line(changes).replace('to create', 'created').replace('to change', 'changed')}")
     else:
         print("Converged: the state bucket and lock table are already as specified; nothing was changed.")
-    written = config_rules.write_config(config, config_path)
+    written = config_edits.write_config(config, config_path)
     print(f"{'Wrote' if written else 'Unchanged:'} {os.path.normpath(config_path)}.")
     print(display.format_files(render.write_planned(files, force=True)))
     _print_next_steps(project_dir, config, local=args.local, adopt=adopt)

@@ -32,7 +32,7 @@ def cmd_env_add(ctx):
     from bootstrap.cli import display
     from bootstrap.project import environments, render
     from bootstrap.project import files as project_files
-    from bootstrap.project.config import add_environment
+    from bootstrap.project.config_edits import add_environment
 
     config, args = ctx.config, ctx.args
     environments.check_new_environment(config, ctx.project_dir, args.name, args.source, args.promotes_from)
@@ -80,7 +80,7 @@ def cmd_env_remove(ctx):
     from bootstrap.ledger.inventory import environment_records
     from bootstrap.lifecycle import removal
     from bootstrap.project import render
-    from bootstrap.project.config import remove_environment
+    from bootstrap.project.config_edits import remove_environment
     from bootstrap.project.layout import GLOBAL_ENVIRONMENT
 
     config, args, name = ctx.config, ctx.args, ctx.args.name
@@ -177,7 +177,8 @@ def cmd_check(ctx):
     import json
 
     from bootstrap.project import checks
-    from bootstrap.project.config import CONFIG_FILE, load_config
+    from bootstrap.project.config_reader import load_config
+    from bootstrap.project.layout import CONFIG_FILE
 
     config_path = os.path.join(ctx.project_dir, CONFIG_FILE)
     config = load_config(config_path) if os.path.exists(config_path) else None

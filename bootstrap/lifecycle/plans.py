@@ -20,7 +20,7 @@ from bootstrap.lifecycle import git
 from bootstrap.lifecycle.init_inputs import LOCK_FILE
 from bootstrap.lifecycle.terraform import PlanSummary, TerraformInterrupted, summarise, summarise_output
 from bootstrap.project import files, layout
-from bootstrap.project.config import GLOBAL_ENVIRONMENT
+from bootstrap.project.layout import GLOBAL_ENVIRONMENT
 
 PLANS_DIR = os.path.join(layout.STATE_DIR, "plans")
 PRIVATE = 0o600  # a plan file holds every value of the plan in clear, sensitive ones included

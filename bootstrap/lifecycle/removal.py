@@ -17,7 +17,7 @@ from bootstrap.aws import call, pages
 from bootstrap.errors import UserError
 from bootstrap.lifecycle.terraform import summarise, summarise_output
 from bootstrap.project import layout
-from bootstrap.project.config import GLOBAL_ENVIRONMENT
+from bootstrap.project.layout import GLOBAL_ENVIRONMENT
 
 
 @dataclass(frozen=True)

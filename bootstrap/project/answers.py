@@ -5,7 +5,9 @@ import os
 
 from bootstrap.errors import UserError
 from bootstrap.project import validation
-from bootstrap.project.config import GLOBAL_ENVIRONMENT, EnvironmentConfig, load_config, promotion_problem
+from bootstrap.project.config import EnvironmentConfig
+from bootstrap.project.config_reader import load_config, promotion_problem
+from bootstrap.project.layout import GLOBAL_ENVIRONMENT
 from bootstrap.project.yamldoc import check_keys, expect_type, load_mapping
 
 ANSWER_KEYS = ("project", "profile", "region", "environments", "locking", "kms_key_id", "bucket", "lock_table", "tags")

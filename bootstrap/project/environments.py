@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from bootstrap.errors import UserError
 from bootstrap.project import layout, networks, validation
-from bootstrap.project.config import GLOBAL_ENVIRONMENT, EnvironmentConfig, state_key
+from bootstrap.project.config import EnvironmentConfig, state_key
+from bootstrap.project.layout import GLOBAL_ENVIRONMENT
 from bootstrap.project.render import render_template
 from bootstrap.project.retarget import Retarget, replace_string
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from bootstrap.errors import UserError
 from bootstrap.project import files as project_files
 from bootstrap.project import layout
+from bootstrap.project.layout import GLOBAL_ENVIRONMENT
 
 MARK = "ecsenv-generated"
 
@@ -133,8 +134,6 @@ def backend_file_path(project_dir, environment):
 
 def backend_files(config, project_dir):
     """{path: text} of the partial backend config of global_aws and of every environment."""
-    from bootstrap.project.config import GLOBAL_ENVIRONMENT
-
     files = {}
     for environment in (GLOBAL_ENVIRONMENT, *config.environments):
         body = render_template("backend.s3.tfbackend.j2", state=config.state, key=config.state_key(environment))
@@ -150,8 +149,6 @@ def identity_values(config, environment):
     """{variable: value} of a root's identity, from ecsenv.yaml. Environments get project, environment, account and
     region; global_aws gets the account-wide values, every environment (its roles are made per environment) and the
     state backend its roles may use."""
-    from bootstrap.project.config import GLOBAL_ENVIRONMENT
-
     if environment != GLOBAL_ENVIRONMENT:
         env = config.environments[environment]
         return {"project": config.project, "environment": environment, "account_id": env.account_id,
@@ -189,8 +186,6 @@ def identity_files(config, project_dir):
     """{path: text} of every root's ecsenv.auto.tfvars (Terraform loads *.auto.tfvars by itself). Only variables
     the root declares are written: a value for an undeclared variable is a warning on every plan. A root that
     declares none of them gets no file."""
-    from bootstrap.project.config import GLOBAL_ENVIRONMENT
-
     files = {}
     for environment in (GLOBAL_ENVIRONMENT, *config.environments):
         root = layout.environment_dir(project_dir, environment)

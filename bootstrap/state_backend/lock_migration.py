@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from bootstrap.aws import call
 from bootstrap.errors import OperationFailed
-from bootstrap.project.config import GLOBAL_ENVIRONMENT
+from bootstrap.project.layout import GLOBAL_ENVIRONMENT
 
 
 def active_locks(aws, state):

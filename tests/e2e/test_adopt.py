@@ -13,7 +13,8 @@ import pytest
 from conftest import ACCOUNT, terraform_or_skip, terraform_runner, write_answers
 
 from bootstrap.cli import main
-from bootstrap.project.config import ProjectConfig, StateConfig, load_config
+from bootstrap.project.config import ProjectConfig, StateConfig
+from bootstrap.project.config_reader import load_config
 from bootstrap.project.hcl import hcl_value
 from bootstrap.state_backend.adopt import adoption_file
 

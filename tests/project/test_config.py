@@ -3,7 +3,8 @@
 import pytest
 
 from bootstrap.errors import UserError
-from bootstrap.project.config import EnvironmentConfig, ProjectConfig, StateConfig, load_config, save_config
+from bootstrap.project.config import EnvironmentConfig, ProjectConfig, StateConfig, save_config
+from bootstrap.project.config_reader import load_config
 
 
 def sample():
@@ -131,7 +132,8 @@ def test_services_errors_name_file_and_line(tmp_path, services, message):
 
 def test_rewriting_the_config_from_init_answers_keeps_the_services(tmp_path):
     """`ecsenv init` builds the config from its answers, which have no services: the file's own are kept."""
-    from bootstrap.project.config import ServiceConfig, write_config
+    from bootstrap.project.config import ServiceConfig
+    from bootstrap.project.config_edits import write_config
 
     path = tmp_path / "ecsenv.yaml"
     path.write_text(STATE + "services:\n  web:\n    pre_deploy: bin/migrate\n")

@@ -8,7 +8,9 @@ import pytest
 from bootstrap.cli import main
 from bootstrap.errors import OperationFailed
 from bootstrap.project import yamledit
-from bootstrap.project.config import EnvironmentConfig, edited_text, load_config
+from bootstrap.project.config import EnvironmentConfig
+from bootstrap.project.config_edits import edited_text
+from bootstrap.project.config_reader import load_config
 
 ACCOUNT = "480912376655"
 CONFIG = f"""\

@@ -8,7 +8,8 @@ import subprocess
 import pytest
 
 from bootstrap.cli import main
-from bootstrap.project.config import EnvironmentConfig, ProjectConfig, StateConfig, load_config, save_config
+from bootstrap.project.config import EnvironmentConfig, ProjectConfig, StateConfig, save_config
+from bootstrap.project.config_reader import load_config
 from bootstrap.state_backend.policy import state_access_policy
 
 ACCOUNT = "123456789012"

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from bootstrap.errors import UserError
 from bootstrap.project.answers import load_answers
-from bootstrap.project.config import load_config
+from bootstrap.project.config_reader import load_config
 
 GOOD = """\
 project: acme
