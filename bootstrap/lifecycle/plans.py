@@ -18,7 +18,8 @@ from bootstrap.errors import EcsenvError, UserError
 from bootstrap.ledger.records import latest_apply, new_apply_record, was_applied, write_apply_record
 from bootstrap.lifecycle import git
 from bootstrap.lifecycle.init_inputs import LOCK_FILE
-from bootstrap.lifecycle.terraform import PlanSummary, TerraformInterrupted, summarise, summarise_output
+from bootstrap.lifecycle.interrupts import TerraformInterrupted
+from bootstrap.lifecycle.plan_summary import PlanSummary, summarise, summarise_output
 from bootstrap.project import files, layout
 from bootstrap.project.layout import GLOBAL_ENVIRONMENT
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from bootstrap.aws import call, pages
 from bootstrap.errors import UserError
-from bootstrap.lifecycle.terraform import summarise, summarise_output
+from bootstrap.lifecycle.plan_summary import summarise, summarise_output
 from bootstrap.project import layout
 from bootstrap.project.layout import GLOBAL_ENVIRONMENT
 

@@ -3,16 +3,8 @@
 Conventions (docs/decisions/0002-lifecycle-commands.md): `-chdir`, partial backend config from
 `backend.s3.tfbackend`, TF_IN_AUTOMATION, `-input=false`, NO_COLOR respected, `plan -detailed-exitcode` (2 =
 changes), `-lock-timeout` on everything that takes the state lock. The caller passes `echo`, a function that
-receives each line of output as it comes (the CLI prints it); the runner itself never prints.
-
-Interrupts. Terraform runs in a process group of its own, so a Ctrl-C at the terminal reaches ecsenv only. While
-terraform runs, SIGINT, SIGTERM (a cancelled CI job) and SIGHUP (a closed terminal) are not allowed to end ecsenv:
-each is passed on to terraform as SIGINT and ecsenv keeps reading terraform's output until terraform has exited.
-On the first SIGINT terraform stops gracefully: it lets running operations finish, writes the state and releases
-the lock. A second one makes terraform exit at once (its own "force" behaviour, which may lose state), so it is
-passed on with a warning. If ecsenv simply died instead, terraform would die of SIGPIPE on its next line of output,
-with no state written and both locks held (FIELD-REPORT 1.1).
-https://developer.hashicorp.com/terraform/cli/commands/apply#apply-options ("graceful shutdown")."""
+receives each line of output as it comes (the CLI prints it); the runner itself never prints. While terraform runs,
+signals that would end ecsenv are passed on to it (interrupts.py)."""
 
 import json
 import os
@@ -20,112 +12,15 @@ import re
 import shutil
 import signal
 import subprocess
-import threading
-from dataclasses import dataclass
 
-from bootstrap.errors import EXIT_INTERRUPTED, EcsenvError, OperationFailed, UserError
+from bootstrap.errors import OperationFailed, UserError
 from bootstrap.lifecycle import init_inputs
+from bootstrap.lifecycle.interrupts import FORWARDED_SIGNALS, SignalForwarder, TerraformInterrupted
 from bootstrap.project.layout import BACKEND_FILE
 
 DEFAULT_LOCK_TIMEOUT = "3m"  # long enough to wait out another plan; a CI apply holding the lock longer is refused
 LOCK_TIMEOUT_FORMAT = re.compile(r"\d+(ms|s|m|h)")
-FORWARDED_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 TAIL_LINES = 15  # how much of terraform's output a failure message quotes when the output was not streamed
-
-
-@dataclass(frozen=True)
-class PlanSummary:
-    """What a plan counts. Whether it changes anything at all is terraform's exit code (PlanResult.changes): a plan
-    that only changes outputs, or only forgets resources, counts nothing here yet is not "No changes"."""
-    add: int
-    change: int
-    destroy: int
-    imports: int
-    resources: tuple  # (address, actions) of every resource with a change
-    forget: int = 0
-
-    @property
-    def counts_anything(self):
-        return bool(self.add or self.change or self.destroy or self.imports or self.forget)
-
-    def __str__(self):
-        text = f"{self.add} to add, {self.change} to change, {self.destroy} to destroy"
-        if self.imports:
-            text = f"{self.imports} to import, {text}"
-        return f"{text}, {self.forget} to forget" if self.forget else text
-
-
-class TerraformInterrupted(EcsenvError):
-    """Terraform was interrupted (a signal to ecsenv, passed on) and has exited. `forced`: a second interrupt made
-    it exit at once, so its state may lack what was being created and the lock may still be held."""
-
-    exit_code = EXIT_INTERRUPTED
-
-    def __init__(self, command, root, returncode, forced, tail, message=None):
-        self.command, self.root, self.returncode, self.forced, self.tail = command, root, returncode, forced, tail
-        how = "stopped at once (second interrupt)" if forced else "stopped gracefully"
-        super().__init__(message or f"terraform {command} in {root} was interrupted and {how} (exit {returncode})"
-                         + (f":\n{tail}" if tail else ""))
-
-
-class _SignalForwarder:
-    """While installed (only the main thread can install signal handlers), the signals that would end ecsenv are
-    recorded and passed on to every running terraform as SIGINT instead of raising KeyboardInterrupt. Re-entrant:
-    `plan --all` installs it once around its threads, each `run` enters it again."""
-
-    def __init__(self):
-        self._processes = set()
-        self._lock = threading.Lock()
-        self._depth = 0
-        self._previous = {}
-        self.received = 0
-        self.notices = []  # read by the output loop: a signal handler must not write to a stream being written
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            if self._depth == 0:
-                self.received = 0
-                self._previous = {number: signal.signal(number, self._handle) for number in FORWARDED_SIGNALS}
-            self._depth += 1
-        return self
-
-    def __exit__(self, *exc):
-        if threading.current_thread() is threading.main_thread():
-            self._depth -= 1
-            if self._depth == 0:
-                for number, handler in self._previous.items():
-                    signal.signal(number, handler)
-        return False
-
-    @property
-    def installed(self):
-        return self._depth > 0
-
-    def add(self, process):
-        with self._lock:
-            self._processes.add(process)
-
-    def discard(self, process):
-        with self._lock:
-            self._processes.discard(process)
-
-    def _handle(self, number, frame):
-        self.received += 1
-        name = signal.Signals(number).name
-        if self.received == 1:
-            self.notices.append(f"ecsenv: {name} received: passed on to terraform, which stops gracefully (it "
-                                "finishes what is in progress, saves its state and releases the lock). Interrupt "
-                                "again only to make it exit at once, which may lose state.\n")
-        elif self.received == 2:
-            self.notices.append(f"ecsenv: second interrupt ({name}): terraform exits at once; resources being "
-                                "changed may be missing from its state and the lock may stay held.\n")
-        with self._lock:
-            processes = list(self._processes)
-        for process in processes:
-            try:
-                process.send_signal(signal.SIGINT)
-            except (ProcessLookupError, OSError):
-                pass  # it has just exited
 
 
 class Terraform:
@@ -145,7 +40,7 @@ class Terraform:
         if not LOCK_TIMEOUT_FORMAT.fullmatch(lock_timeout):
             raise UserError(f"lock timeout {lock_timeout!r}: use a number and a unit, e.g. 90s or 5m")
         self.lock_timeout = lock_timeout
-        self.signals = _SignalForwarder()
+        self.signals = SignalForwarder()
 
     def _command(self, root, args):
         command = [self.binary, f"-chdir={root}", *args]
@@ -298,50 +193,3 @@ def failure(what, root, code, output=None):
     """terraform failed: OperationFailed quoting its last lines when they were not streamed already."""
     message = f"terraform {what} failed in {root} (exit {code})"
     return OperationFailed(message + (f":\n{tail(output)}" if output and output.strip() else ""))
-
-
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
-SUMMARY = re.compile(r"^Plan: (?:(\d+) to import, )?(\d+) to add, (\d+) to change, (\d+) to destroy"
-                     r"(?:, (\d+) to forget)?\.", re.M)
-RESOURCE = re.compile(r"^\s*# (.+?) (?:will|must) (?:be )?(created|updated in-place|destroyed|replaced|imported|"
-                      r"no longer be managed by Terraform)", re.M)
-ACTIONS = {"created": "create", "updated in-place": "update", "destroyed": "delete", "replaced": "delete/create",
-           "imported": "import", "no longer be managed by Terraform": "forget"}
-
-
-def summarise_output(output):
-    """The summary from terraform's own closing lines ("Plan: 1 to add, ..." or "No changes."), or None when they
-    are not there. Reading the output costs nothing; `terraform show -json` would load every provider's schema
-    again (seconds, for the AWS provider) just to count. Only counts: terraform's exit code says whether anything
-    changes ("Changes to Outputs" alone has no "Plan:" line)."""
-    text = ANSI.sub("", output)
-    resources = tuple((address, ACTIONS[verb]) for address, verb in RESOURCE.findall(text))
-    match = SUMMARY.search(text)
-    if match:
-        imports, add, change, destroy, forget = (int(group or 0) for group in match.groups())
-        # terraform 1.11 prints no "to forget" count: the resources it no longer manages are counted here
-        forget = max(forget, sum(action == "forget" for _, action in resources))
-        return PlanSummary(add, change, destroy, imports, resources, forget)
-    if re.search(r"^(No changes\.|Changes to Outputs:)", text, re.M):
-        return PlanSummary(0, 0, 0, 0, ())
-    return None
-
-
-def summarise(plan_json):
-    """Counts the way terraform's own summary does: a replacement is one add and one destroy."""
-    add = change = destroy = imports = forget = 0
-    resources = []
-    for resource in plan_json.get("resource_changes", []):
-        actions = resource.get("change", {}).get("actions", [])
-        importing = bool(resource.get("change", {}).get("importing"))
-        imports += importing
-        if actions in (["no-op"], ["read"]):
-            if importing:
-                resources.append((resource["address"], "import"))
-            continue
-        add += "create" in actions
-        destroy += "delete" in actions
-        change += actions == ["update"]
-        forget += actions == ["forget"]
-        resources.append((resource["address"], "/".join(actions)))
-    return PlanSummary(add, change, destroy, imports, tuple(resources), forget)

@@ -8,9 +8,9 @@ from bootstrap.cli import reports
 from bootstrap.cli.parser import build_parser
 from bootstrap.ecs.secrets import DeclaredSecret
 from bootstrap.errors import OperationFailed
+from bootstrap.lifecycle.plan_summary import PlanSummary, summarise_output
 from bootstrap.lifecycle.plans import PlanResult
 from bootstrap.lifecycle.status import EnvironmentStatus, ServiceStatus
-from bootstrap.lifecycle.terraform import PlanSummary, summarise_output
 
 SHA = "7c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d"
 OLD = "0f9e8d7c6b5a49382716f5e4d3c2b1a098765432"

@@ -6,7 +6,7 @@ import pytest
 
 from bootstrap.errors import EXIT_INTERRUPTED, EXIT_USAGE, UserError
 from bootstrap.lifecycle import plans
-from bootstrap.lifecycle.terraform import TerraformInterrupted
+from bootstrap.lifecycle.interrupts import TerraformInterrupted
 
 
 def test_a_graceful_interrupt_says_the_state_is_saved_and_to_plan_again():

@@ -1,7 +1,7 @@
-"""Counting a plan from terraform's closing lines (bootstrap/lifecycle/terraform.py): pure. Whether a plan changes
+"""Counting a plan from terraform's closing lines (bootstrap/lifecycle/plan_summary.py): pure. Whether a plan changes
 anything is terraform's exit code; the summary only counts."""
 
-from bootstrap.lifecycle.terraform import PlanSummary, summarise, summarise_output
+from bootstrap.lifecycle.plan_summary import PlanSummary, summarise, summarise_output
 
 
 def test_summary_is_read_from_terraforms_closing_lines():
