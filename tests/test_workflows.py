@@ -175,7 +175,7 @@ def test_pull_requests_plan_the_touched_environments_in_parallel():
 
 
 def test_the_comment_job_updates_its_marked_comment_rather_than_adding_one():
-    from bootstrap.cli.reports import OUTPUT_END, OUTPUT_START, PLAN_MARKER
+    from bootstrap.cli.plan_reports import OUTPUT_END, OUTPUT_START, PLAN_MARKER
 
     job = load("pull_request.yml")["jobs"]["comment"]
     assert job["permissions"] == {"pull-requests": "write"}  # and no AWS

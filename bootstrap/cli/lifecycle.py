@@ -13,7 +13,7 @@ def _terraform(ctx, color=None):
 
 
 def cmd_plan(ctx):
-    from bootstrap.cli import display, reports
+    from bootstrap.cli import display, plan_reports, reports
     from bootstrap.lifecycle import plans as lifecycle
 
     config = ctx.config
@@ -26,9 +26,9 @@ def cmd_plan(ctx):
                                                                          file=sys.stderr, flush=True))
         rows = [display.plan_row(name, result) for name, result in results.items()]
         if form == "json":
-            print(reports.to_json(reports.plan_all_document(rows)))
+            print(reports.to_json(plan_reports.plan_all_document(rows)))
         elif form == "markdown":
-            print(reports.plan_all_markdown(results))
+            print(plan_reports.plan_all_markdown(results))
         else:
             print(display.format_table(rows, [("environment", "ENVIRONMENT"), ("sha", "COMMIT"), ("add", "ADD"),
                                               ("change", "CHANGE"), ("destroy", "DESTROY"), ("result", "RESULT")]))
@@ -40,9 +40,9 @@ def cmd_plan(ctx):
     result = lifecycle.plan(ctx.project_dir, config, environment, _terraform(ctx, color=False if report else None),
                             echo=echo_to(sys.stderr if report else sys.stdout), reinit=ctx.args.reinit)
     if form == "json":
-        print(reports.to_json(reports.plan_document(result)))
+        print(reports.to_json(plan_reports.plan_document(result)))
     elif form == "markdown":
-        print(reports.plan_markdown(result))
+        print(plan_reports.plan_markdown(result))
     else:
         print(f"\n{environment} at {result.sha[:12]}{' (dirty work tree)' if result.dirty else ''}: "
               f"{display.plan_summary(result)}.")
