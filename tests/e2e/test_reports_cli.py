@@ -5,7 +5,7 @@ import textwrap
 
 from test_lifecycle import commit, git, repo, run  # noqa: F401 - repo is the fixture
 
-from bootstrap.cli.reports import OUTPUT_END, PLAN_MARKER
+from bootstrap.cli.plan_reports import OUTPUT_END, PLAN_MARKER
 
 
 def test_plan_markdown_calls_out_a_destroy_and_status_markdown_shows_where_staging_stands(repo, capsys):  # noqa: F811
