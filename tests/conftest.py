@@ -264,3 +264,91 @@ def provider_terraform(aws_env, tmp_path):
 def strict_terraform(strict_env, tmp_path):
     """`terraform`, through the strict layer."""
     return terraform_runner(_emulator_terraform_env(strict_env), tmp_path=tmp_path)
+
+
+class LocalProject:
+    """A copy of this repository's tracked files in its own git repository, with its own embedded emulator
+    (`ecsenv local start`), driven through the ecsenv console script as a user runs it. The emulator's account is
+    `account` (moto's MOTO_ACCOUNT_ID, read by the server process `local start` spawns)."""
+
+    REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+    def __init__(self, directory, account, mirror, aux):
+        import sys
+
+        self.dir = directory
+        self.ecsenv = os.path.join(os.path.dirname(sys.executable), "ecsenv")
+        self.env = {name: value for name, value in os.environ.items()
+                    if not name.startswith(("AWS_", "TF_", "GIT_")) and name != "MOTO_ACCOUNT_ID"}
+        self.env.update(MOTO_ACCOUNT_ID=account, TF_IN_AUTOMATION="1", NO_COLOR="1",
+                        TF_CLI_CONFIG_FILE=mirror_cli_config(str(aux), mirror),
+                        GIT_AUTHOR_NAME="fork", GIT_AUTHOR_EMAIL="fork@example.invalid",
+                        GIT_COMMITTER_NAME="fork", GIT_COMMITTER_EMAIL="fork@example.invalid")
+
+    def copy_repository(self):
+        """The repository's tracked files (as in this checkout), committed as the fork's first commit."""
+        tracked = self.git_in(self.REPO, "ls-files", "-z").split("\0")
+        for name in filter(None, tracked):
+            source = os.path.join(self.REPO, name)
+            if os.path.isfile(source):  # a file deleted in this checkout but not yet in the index is not copied
+                os.makedirs(os.path.dirname(os.path.join(self.dir, name)), exist_ok=True)
+                shutil.copy2(source, os.path.join(self.dir, name))
+        self.git("init", "-q", "-b", "main")
+        return self.commit("fork")
+
+    def git_in(self, directory, *args):
+        result = subprocess.run(["git", "-C", str(directory), *args], capture_output=True, text=True,
+                                env=self.env, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def git(self, *args):
+        return self.git_in(self.dir, *args).strip()
+
+    def commit(self, message):
+        self.git("add", "-A")
+        self.git("commit", "-q", "--allow-empty", "-m", message)
+        return self.git("rev-parse", "HEAD")
+
+    def run(self, *args, expect=(0,), stdin=None):
+        """`ecsenv -C DIR ARGS...`; asserts the exit code is one of `expect`, showing the output when not."""
+        result = subprocess.run([self.ecsenv, "-C", str(self.dir), *args], env=self.env, capture_output=True,
+                                text=True, timeout=600, input=stdin if stdin is not None else "")
+        assert result.returncode in expect, (f"ecsenv {' '.join(args)} exited {result.returncode}:\n"
+                                             f"{result.stdout[-6000:]}\n{result.stderr[-3000:]}")
+        return result
+
+    def emulator_client(self, service, region):
+        import json
+
+        import boto3
+
+        with open(os.path.join(self.dir, ".ecsenv", "local.json"), encoding="utf-8") as handle:
+            endpoint = json.load(handle)["endpoint"]
+        return boto3.client(service, endpoint_url=endpoint, region_name=region, aws_access_key_id="testing",
+                            aws_secret_access_key="testing")
+
+    def stop(self):
+        subprocess.run([self.ecsenv, "-C", str(self.dir), "local", "stop"], env=self.env, capture_output=True,
+                       timeout=60)
+
+
+@pytest.fixture
+def local_project(tmp_path):
+    """local_project(account) -> LocalProject in tmp_path/project, its emulator started; stopped afterwards."""
+    terraform_or_skip()
+    mirror = mirror_or_skip()
+    started = []
+
+    def make(account):
+        directory = tmp_path / "project"
+        directory.mkdir()
+        project = LocalProject(directory, account, mirror, tmp_path)
+        project.copy_repository()
+        started.append(project)
+        project.run("local", "start")
+        return project
+
+    yield make
+    for project in started:
+        project.stop()
