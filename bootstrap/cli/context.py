@@ -130,7 +130,10 @@ class Context:
         if emulator:
             endpoint, credentials = emulator
             env = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": credentials["aws_access_key_id"],
-                   "AWS_SECRET_ACCESS_KEY": credentials["aws_secret_access_key"]}
+                   "AWS_SECRET_ACCESS_KEY": credentials["aws_secret_access_key"],
+                   # The adopted state backend (state_backend.tf) leaves out the bucket policy init left out here.
+                   # Terraform ignores TF_VAR_ values of variables a root does not declare.
+                   "TF_VAR_ecsenv_local": "true"}
             unset = ["AWS_PROFILE", "AWS_SESSION_TOKEN"]
         elif self.args.profile:
             env["AWS_PROFILE"] = self.args.profile

@@ -85,7 +85,7 @@ def test_terraform_adopts_bucket_and_lock_table(terraform, aws_env, boto, projec
     answers = (f"project: acme\nregion: us-east-1\nenvironments: [staging]\nlocking: both\nbucket: {BUCKET}\n"
                f"lock_table: {TABLE}\n" + TAGS)
     resources = adopt(terraform, aws_env, project_dir, capsys, answers, imported=8)
-    assert "aws_dynamodb_table.lock" in resources and "aws_s3_bucket_policy.state" in resources
+    assert "aws_dynamodb_table.lock" in resources and "aws_s3_bucket_policy.state[0]" in resources
     # Adopted, not replaced: still the table ecsenv made, protected from deletion.
     assert boto.dynamodb.describe_table(TableName=TABLE)["Table"]["DeletionProtectionEnabled"] is True
 
