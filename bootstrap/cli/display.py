@@ -105,6 +105,15 @@ def format_attempt(attempt):
     return f"{text}: {attempt.get('outcome') or 'not ended'}"
 
 
+def applied_text(status):
+    """`<time> by <caller>`; `<time> (state written outside ecsenv)` without an apply record; None if never."""
+    if not status.applied_at:
+        return None
+    if not status.applied_by:
+        return f"{status.applied_at} (state written outside ecsenv)"
+    return f"{status.applied_at} by {status.applied_by.rsplit('/', 1)[-1]}"
+
+
 def format_status(result):
     """The convergence report as a terminal table plus one overall line."""
     main = (result["main"] or "none")[:12]
@@ -114,7 +123,7 @@ def format_status(result):
         services = ", ".join(f"{s.name} {(s.app_sha or '-')[:12]} {s.rollout or '-'} {s.running}/{s.desired}"
                              for s in status.services) or "-"
         last = status.last_deploy
-        applied = f"{status.applied_at} by {status.applied_by.rsplit('/', 1)[-1]}" if status.applied_at else "-"
+        applied = applied_text(status) or "-"
         verdict = status.verdict + (f" ({status.detail})" if status.detail else "")
         rows.append({"environment": status.environment, "infra": (status.infra_sha or "-")[:12],
                      "applied": applied, "services": services, "deploy": format_attempt(last) if last else None,

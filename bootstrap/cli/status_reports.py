@@ -48,7 +48,7 @@ def status_mermaid(result, commits):
 
 def status_markdown(result, commits=()):
     """The convergence table, the overall verdict, and (given the trunk's recent commits) a Mermaid graph."""
-    from bootstrap.cli.display import format_attempt
+    from bootstrap.cli.display import applied_text, format_attempt
 
     trunk = result.get("trunk", "main")
     rows = []
@@ -58,8 +58,7 @@ def status_markdown(result, commits=()):
             for s in status.services) or "-"
         verdict = status.verdict if status.verdict != "converged" else "✅ converged"
         rows.append({"environment": status.environment, "infra": code_span((status.infra_sha or "")[:12]),
-                     "applied": f"{status.applied_at} by {status.applied_by.rsplit('/', 1)[-1]}"
-                     if status.applied_at else None, "services": services,
+                     "applied": applied_text(status), "services": services,
                      "deploy": format_attempt(status.last_deploy) if status.last_deploy else None,
                      "verdict": verdict + (f": {status.detail}" if status.detail else "")})
     overall = (f"**Converged**: every environment runs {trunk}'s HEAD." if result["converged"]

@@ -10,6 +10,7 @@ cluster cannot be read, or that has no services, is never converged."""
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timezone
 
 from bootstrap.aws import call
 from bootstrap.ecs.images import AppImages, app_tag
@@ -22,6 +23,7 @@ from bootstrap.lifecycle import git
 from bootstrap.lifecycle.plans import environment_names
 
 CONVERGED, BEHIND, AHEAD, EMERGENCY, NEVER = "converged", "behind", "ahead", "emergency", "never applied"
+OUTSIDE = "applied outside ecsenv"  # no apply record, but a state object: applied before ecsenv (or around it)
 UNREADABLE, NO_SERVICES = "unreadable", "no services"
 
 
@@ -39,8 +41,8 @@ class ServiceStatus:
 class EnvironmentStatus:
     environment: str
     infra_sha: str | None = None
-    applied_at: str | None = None
-    applied_by: str | None = None
+    applied_at: str | None = None  # the record's time; for OUTSIDE, the state object's LastModified
+    applied_by: str | None = None  # None for OUTSIDE: a state object does not say who wrote it
     emergency: str | None = None
     services: list = field(default_factory=list)
     services_problem: str | None = None  # why the services could not be read, or that there are none
@@ -100,6 +102,8 @@ def _service_status(ecs, service, app_images=None):
 
 def _verdict(project_dir, status, main_sha, trunk="main", trunk_ref=None):
     """(verdict, detail) of one environment against the trunk's HEAD."""
+    if status.infra_sha is None and status.applied_at:
+        return OUTSIDE, f"no apply recorded by ecsenv; its state was last written {status.applied_at}"
     if status.infra_sha is None:
         return NEVER, "no apply recorded by ecsenv"
     if status.emergency:
@@ -134,6 +138,19 @@ def _verdict(project_dir, status, main_sha, trunk="main", trunk_ref=None):
     return BEHIND, detail
 
 
+def state_written_at(state_aws, config, environment):
+    """When the environment's state object was last written (ISO 8601, UTC), or None when there is none (or this
+    caller may not see it). Terraform writes it on every apply that changes state, so it dates an apply made
+    without ecsenv."""
+    bucket, key = config.state.bucket, config.state_key(environment)
+    head = call(state_aws.client("s3", config.state.region).head_object, Bucket=bucket, Key=key,
+                missing=("NoSuchKey", "404", "NotFound", "403", "AccessDenied"),
+                doing=f"reading when the state of {environment} was written (s3://{bucket}/{key})")
+    if not head:
+        return None
+    return head["LastModified"].astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
 def report(project_dir, config, state_aws, environment_aws):
     """{"main": sha, "trunk": branch, "environments": [EnvironmentStatus...], "converged": bool}.
     `environment_aws(name)` gives the connection to an environment's own region and account; `state_aws` reaches the
@@ -148,6 +165,8 @@ def report(project_dir, config, state_aws, environment_aws):
         if record:
             status.infra_sha, status.applied_at, status.applied_by = record.sha, record.applied_at, record.by
             status.emergency = record.emergency
+        else:
+            status.applied_at = state_written_at(state_aws, config, environment)
         if environment in config.environments:
             last = read_history(state_aws, config.state.bucket, environment).latest()
             status.last_deploy = last.as_dict() if last else None

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from datetime import timezone
 
 import pytest
 from conftest import ACCOUNT, terraform_or_skip, write_answers
@@ -220,6 +221,39 @@ def test_status_reports_convergence_of_code_environments_and_services(repo, boto
         {"name": "web", "image": "x:y", "memory": 256}])
     code, out, err = run(capsys, "status")
     assert "task definition change not deployed yet" in out
+
+
+def test_status_dates_an_environment_applied_before_ecsenv_by_its_state_object(repo, boto, capsys):
+    # Applied with plain terraform before ecsenv: a state object at its key, no record under ecsenv/.
+    state = {"version": 4, "terraform_version": "1.11.0", "serial": 7, "lineage": "a1b2", "outputs": {},
+             "resources": []}
+    boto.s3.put_object(Bucket=BUCKET, Key="staging/terraform.tfstate", Body=json.dumps(state).encode())
+    written = boto.s3.head_object(Bucket=BUCKET, Key="staging/terraform.tfstate")["LastModified"]
+    when = written.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+    code, out, err = run(capsys, "status")
+    assert code == 3, out + err
+    (staging,) = [line for line in out.splitlines() if line.startswith("staging ")]
+    assert f"{when} (state written outside ecsenv)" in staging and "applied outside ecsenv" in staging
+    assert "never applied" not in staging
+    (production,) = [line for line in out.splitlines() if line.startswith("production ")]
+    assert "never applied" in production  # no state object either
+
+    code, out, err = run(capsys, "status", "--json")
+    report = {entry["environment"]: entry for entry in json.loads(out)["environments"]}
+    assert report["staging"]["verdict"] == "applied outside ecsenv" and report["staging"]["applied_at"] == when
+    assert report["staging"]["applied_by"] is None and report["staging"]["infra_sha"] is None
+    assert report["production"]["verdict"] == "never applied" and report["production"]["applied_at"] is None
+
+    code, out, err = run(capsys, "status", "--format", "markdown")
+    (row,) = [line for line in out.splitlines() if line.startswith("| staging |")]
+    assert f"{when} (state written outside ecsenv)" in row and "applied outside ecsenv" in row
+
+    # Once ecsenv applies it, its record is what status shows.
+    assert run(capsys, "plan", "staging")[0] == 3 and run(capsys, "apply", "staging")[0] == 0
+    code, out, err = run(capsys, "status", "--json")
+    staging = next(entry for entry in json.loads(out)["environments"] if entry["environment"] == "staging")
+    assert staging["infra_sha"] == git(repo, "rev-parse", "HEAD") and staging["verdict"] != "applied outside ecsenv"
 
 
 def test_status_shows_an_emergency_until_converged_again(repo, boto, capsys):
