@@ -9,7 +9,9 @@ Checks, each a list of `Finding`s (file:line: message):
   compared with the others: only a person knows which side is right);
 - missing-deployment: an environment root (not global_aws) with Terraform files but no `deployment` module call: an
   emptied root, whose next apply destroys the environment (retire one with `ecsenv env remove` instead);
-- backend-config: see backend_checks (the comparisons with ecsenv.yaml only with a config).
+- backend-config: see backend_checks (the comparisons with ecsenv.yaml only with a config);
+- root-differs: an app environment's root whose code (anything but its data files) is not the other roots' (see
+  root_checks).
 HCL that does not parse is a `UserError` naming file:line (hcl_reader)."""
 
 import collections
@@ -27,6 +29,7 @@ from bootstrap.project.findings import (
 )
 from bootstrap.project.hcl_reader import TerraformFiles, unquote
 from bootstrap.project.layout import ENVIRONMENTS_DIR, GLOBAL_ENVIRONMENT, MODULES_DIR
+from bootstrap.project.root_checks import root_differs_findings
 
 DEPLOYMENT_MODULE = "deployment"
 META_ARGUMENTS = {"source", "version", "count", "for_each", "providers", "depends_on"}  # not module variables
@@ -38,6 +41,7 @@ def run_checks(project_dir, config=None):
     findings = _module_call_findings(files) + _deployment_findings(files, config)
     findings += _missing_deployment_findings(files)
     findings += all_backend_findings(files, config)
+    findings += root_differs_findings(project_dir, config)
     return sorted(findings, key=by_place)
 
 

@@ -16,7 +16,6 @@ from bootstrap.project.retarget import Retarget, replace_string
 COPIED_PATTERNS = ("*.tf", "*.tfvars")
 GENERATED = (layout.GENERATED_TFVARS,)  # rendered for the new environment from ecsenv.yaml, never copied
 HCL_SUFFIXES = (".tf", ".tfvars")  # rewritten with a marker line above each change
-NOT_COPIED_SUFFIXES = (".tfstate", ".tfstate.backup", ".tfplan")
 
 
 def environment_dir(project_dir, name):
@@ -77,8 +76,7 @@ def scaffold(config, project_dir, name, env, source, formatter=None):
     target = environment_dir(project_dir, name)
     source_files = _terraform_files(environment_dir(project_dir, source)) if source else []
     if not source_files:
-        text = render_template("environment/main.tf.j2", name=name, key=state_key(name), region=env.region,
-                               account_id=env.account_id)
+        text = render_template("environment/main.tf.j2")  # the same in every root: nothing names the environment
         return Scaffold({os.path.join(target, "main.tf"): text}, None)
     plan = retarget_plan(config, project_dir, name, env, source)
     source_dir = environment_dir(project_dir, source)
@@ -113,17 +111,8 @@ def _copied_files(directory):
     """Paths (relative to the source root) of what a copy takes: every file of the root and its subdirectories
     (templates, nested modules), but not terraform's working files (.terraform/, state, saved plans), hidden files,
     nor what ecsenv renders for each environment (its backend config, its generated tfvars)."""
-    found = []
-    for current, subdirs, names in os.walk(directory):
-        subdirs[:] = sorted(subdir for subdir in subdirs if not subdir.startswith("."))
-        for filename in sorted(names):
-            relative = os.path.relpath(os.path.join(current, filename), directory)
-            if filename.startswith(".") or filename.endswith(NOT_COPIED_SUFFIXES):
-                continue
-            if relative in GENERATED or relative == layout.BACKEND_FILE:
-                continue
-            found.append(relative)
-    return found
+    return [relative for relative in layout.root_files(directory)
+            if relative not in GENERATED and relative != layout.BACKEND_FILE]
 
 
 def _own_state_key(config, name, source, plan, texts):

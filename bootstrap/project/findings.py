@@ -8,6 +8,7 @@ MISSING_MODULE = "missing-module"
 INCONSISTENT_ARGUMENTS = "inconsistent-arguments"
 MISSING_DEPLOYMENT = "missing-deployment"
 BACKEND_CONFIG = "backend-config"
+ROOT_DIFFERS = "root-differs"
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,11 @@ ENVIRONMENTS_DIR = "environments"
 MODULES_DIR = "modules"
 BACKEND_FILE = "backend.s3.tfbackend"
 GENERATED_TFVARS = "ecsenv.auto.tfvars"
+ENV_TFVARS = "env.auto.tfvars"  # the small per-environment file: what a root differs by, besides its identity
 ADOPTION_FILE = "state_backend.tf"
 LOCK_FILE = ".terraform.lock.hcl"  # terraform's provider lock file, committed with each root
 STATE_DIR = ".ecsenv"
+WORKING_FILE_SUFFIXES = (".tfstate", ".tfstate.backup", ".tfplan")  # terraform's, never part of a root's code
 
 
 def _templates_dir():
@@ -60,6 +62,20 @@ def generated_tfvars(project_dir, environment):
 
 def adoption_file(project_dir):
     return os.path.join(environment_dir(project_dir, GLOBAL_ENVIRONMENT), ADOPTION_FILE)
+
+
+def root_files(directory):
+    """Paths (relative, "/"-separated) of every file of a root and its subdirectories (templates, nested modules),
+    sorted, but not hidden ones (.terraform/, the provider lock file) nor terraform's working files (state, saved
+    plans)."""
+    found = []
+    for current, subdirs, names in os.walk(directory):
+        subdirs[:] = sorted(subdir for subdir in subdirs if not subdir.startswith("."))
+        for filename in sorted(names):
+            if filename.startswith(".") or filename.endswith(WORKING_FILE_SUFFIXES):
+                continue
+            found.append(os.path.relpath(os.path.join(current, filename), directory).replace(os.sep, "/"))
+    return found
 
 
 def state_dir(project_dir, *subdirs):

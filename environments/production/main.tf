@@ -1,7 +1,7 @@
 # An environment: one Terraform root, one state ("<environment>/terraform.tfstate" in the state bucket).
 # Initialise with `terraform init -backend-config=backend.s3.tfbackend` (ecsenv does this for you).
 #
-# Every environment's root is this same code, byte for byte (a test checks it). What differs is data:
+# Every environment's root is this same code, byte for byte (`ecsenv check` enforces it). What differs is data:
 # - ecsenv.auto.tfvars: the identity (project, environment, account, region), generated from ecsenv.yaml by
 #   `ecsenv render`; never edited here;
 # - env.auto.tfvars: this environment's settings (network, certificate, secrets, services and their counts).

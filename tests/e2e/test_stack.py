@@ -19,6 +19,7 @@ from conftest import ACCOUNT, terraform_or_skip, terraform_runner
 
 from bootstrap.project import render
 from bootstrap.project.config import EnvironmentConfig, ProjectConfig, StateConfig
+from bootstrap.project.root_checks import root_differs_findings
 
 pytestmark = pytest.mark.terraform
 
@@ -152,6 +153,7 @@ def test_staging_and_production_are_the_same_code_and_differ_only_in_data():
     assert {"main.tf", "variables.tf", ".terraform.lock.hcl", "env.auto.tfvars"} <= files
     for name in sorted(files - DATA_FILES):
         assert (staging / name).read_bytes() == (production / name).read_bytes(), f"{name} differs"
+    assert root_differs_findings(str(REPO)) == [], "`ecsenv check` holds the stack's own roots to the same rule"
     for root in (staging, production):
         code = (root / "main.tf").read_text() + (root / "variables.tf").read_text()
         assert not re.search(r"\b(staging|production)\b", code), f"{root.name}'s code names an environment"

@@ -41,12 +41,12 @@ terraform {
 """
 
 
-def call(environment, extra=""):
-    # the module block starts at line 5 of main.tf (after ROOT_HEAD)
+def call(extra=""):
+    # the module block starts at line 5 of main.tf (after ROOT_HEAD); the same in every root, as roots must be
     return ROOT_HEAD + textwrap.dedent(f"""\
         module "deployment" {{
           source = "../../modules/deployment"
-          name   = "{environment}"
+          name   = var.name
           image  = var.image
         {extra}}}
         """)
@@ -65,13 +65,17 @@ def project(tmp_path):
     write(tmp_path, {
         "modules/deployment/variables.tf": MODULE,
         "environments/global_aws/main.tf": ROOT_HEAD,
-        "environments/staging/main.tf": call("staging"),
-        "environments/production/main.tf": call("production"),
+        "environments/staging/main.tf": call(),
+        "environments/production/main.tf": call(),
     })
     for path, text in render.backend_files(CONFIG, str(tmp_path)).items():
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)
     return tmp_path
+
+
+DIFFERS = ("environment roots are the same code and differ only in their data (env.auto.tfvars, ecsenv.auto.tfvars, "
+           "backend files): make the change in every root, or move the per-environment value into env.auto.tfvars")
 
 
 def messages(findings):
@@ -89,7 +93,7 @@ def test_finding_str_is_file_line_message():
 
 def test_missing_required_argument(project):
     for environment in ("staging", "production"):
-        write(project, {f"environments/{environment}/main.tf": call(environment).replace("  image  = var.image\n", "")})
+        write(project, {f"environments/{environment}/main.tf": call().replace("  image  = var.image\n", "")})
     assert [(f.kind, str(f)) for f in run_checks(str(project), CONFIG)] == [
         ("missing-argument", f'environments/{environment}/main.tf:5: module "deployment" (source '
                              '"../../modules/deployment") does not pass "image", which module modules/deployment '
@@ -98,7 +102,8 @@ def test_missing_required_argument(project):
 
 
 def test_optional_variable_may_be_omitted_and_meta_arguments_are_not_variables(project):
-    write(project, {"environments/staging/main.tf": call("staging", "  count = 1\n  depends_on = []\n")})
+    for environment in ("staging", "production"):
+        write(project, {f"environments/{environment}/main.tf": call("  count = 1\n  depends_on = []\n")})
     assert run_checks(str(project), CONFIG) == []
 
 
@@ -137,19 +142,21 @@ def test_unknown_argument_and_missing_module(project):
 def test_environment_with_a_different_argument_set(project):
     # two environments: no majority, so each is reported against the other (only a person knows which is right)
     write(project, {"modules/deployment/variables.tf": MODULE + 'variable "debug" {\n  default = false\n}\n',
-                    "environments/production/main.tf": call("production", "  debug = true\n  desired_count = 3\n")})
+                    "environments/production/main.tf": call("  debug = true\n  desired_count = 3\n")})
     assert [(f.kind, str(f)) for f in run_checks(str(project), CONFIG)] == [
         ("inconsistent-arguments", 'environments/production/main.tf:5: environment production passes different '
                                    'arguments to module "deployment" than staging (extra: debug, desired_count)'),
+        ("root-differs", f"environments/production/main.tf:5: main.tf in production is not the same as in staging: "
+                         f"{DIFFERS}"),
         ("inconsistent-arguments", 'environments/staging/main.tf:5: environment staging passes different '
                                    'arguments to module "deployment" than production (missing: debug, desired_count)'),
     ]
 
 
 def test_missing_and_extra_against_the_majority(project):
-    write(project, {"environments/qa/main.tf": call("qa"),
-                    "environments/production/main.tf": call("production", "  desired_count = 3\n").replace(
-                        '  name   = "production"\n', "")})
+    write(project, {"environments/qa/main.tf": call(),
+                    "environments/production/main.tf": call("  desired_count = 3\n").replace(
+                        "  name   = var.name\n", "")})
     findings = [f for f in run_checks(str(project), CONFIG) if f.kind == "inconsistent-arguments"]
     assert messages(findings) == [
         'environments/production/main.tf:5: environment production passes different arguments to module '
@@ -157,14 +164,16 @@ def test_missing_and_extra_against_the_majority(project):
 
 
 def test_the_majority_is_the_reference(project):
-    write(project, {"environments/qa/main.tf": call("qa", "  desired_count = 1\n"),
-                    "environments/production/main.tf": call("production", "  desired_count = 2\n")})
+    write(project, {"environments/qa/main.tf": call("  desired_count = 1\n"),
+                    "environments/production/main.tf": call("  desired_count = 2\n")})
     config = ProjectConfig(CONFIG.project, CONFIG.state,
                            {**CONFIG.environments, "qa": EnvironmentConfig("123456789012", "us-east-1")})
     for path, text in render.backend_files(config, str(project)).items():
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)
     assert messages(run_checks(str(project), config)) == [
+        f"environments/production/main.tf:5: main.tf in production is not the same as in staging: {DIFFERS}",
+        f"environments/qa/main.tf:5: main.tf in qa is not the same as in staging: {DIFFERS}",
         'environments/staging/main.tf:5: environment staging passes different arguments to module "deployment" '
         "than production, qa (missing: desired_count)"]
 
@@ -207,8 +216,8 @@ def test_missing_backend_config(project):
 
 def test_environment_root_without_s3_backend(project):
     write(project, {
-        "environments/staging/main.tf": call("staging").replace('  backend "s3" {}\n', '  required_version = "1"\n'),
-        "environments/production/main.tf": call("production").replace('backend "s3"', 'backend "local"'),
+        "environments/staging/main.tf": call().replace('  backend "s3" {}\n', '  required_version = "1"\n'),
+        "environments/production/main.tf": call().replace('backend "s3"', 'backend "local"'),
         "environments/global_aws/main.tf": "# nothing here yet\n",
         "environments/global_aws/versions.tf": 'provider "aws" {}\n',
     })
@@ -217,14 +226,16 @@ def test_environment_root_without_s3_backend(project):
         "to a terraform block): its state would stay on local disk",
         'environments/production/main.tf:1: environment production declares backend "local", not "s3": its '
         "backend.s3.tfbackend is not used",
+        f"environments/production/main.tf:2: main.tf in production is not the same as in staging: {DIFFERS}",
         'environments/staging/main.tf:1: environment staging declares no backend "s3" (add `backend "s3" {}` to a '
         "terraform block): its state would stay on local disk",
     ]
 
 
 def test_backend_declared_in_any_file_of_the_root(project):
-    write(project, {"environments/staging/main.tf": call("staging").replace(ROOT_HEAD, "terraform {}\n"),
-                    "environments/staging/backend.tf": ROOT_HEAD})
+    for environment in ("staging", "production"):
+        write(project, {f"environments/{environment}/main.tf": call().replace(ROOT_HEAD, "terraform {}\n"),
+                        f"environments/{environment}/backend.tf": ROOT_HEAD})
     assert run_checks(str(project), CONFIG) == []
 
 
