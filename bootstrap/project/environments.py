@@ -153,8 +153,7 @@ def retarget_plan(config, project_dir, name, env, source):
     """How `source`'s values become `name`'s: its name, region and account, and its VPC network moved to one that
     overlaps no other root's."""
     source_env = config.environments[source]
-    on_disk = [os.path.basename(path) for path in glob.glob(os.path.join(project_dir, layout.ENVIRONMENTS_DIR, "*"))
-               if os.path.isdir(path)]
+    on_disk = [other for other, _directory in layout.environment_dirs(project_dir)]
     others = tuple(dict.fromkeys(other for other in (GLOBAL_ENVIRONMENT, *config.environments, *on_disk)
                                  if other != source))
     network = None

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from bootstrap.errors import UserError
-from bootstrap.project.layout import ENVIRONMENTS_DIR
+from bootstrap.project import layout
 
 
 @dataclass
@@ -106,16 +106,10 @@ class TerraformFiles:
                 if name.endswith(".tf") and os.path.isfile(os.path.join(directory, name))]
 
     def subdirectories(self, parent):
-        root = os.path.join(self.project_dir, parent)
-        try:
-            names = sorted(os.listdir(root))
-        except (FileNotFoundError, NotADirectoryError):
-            return []
-        return [(name, os.path.join(root, name)) for name in names
-                if not name.startswith(".") and os.path.isdir(os.path.join(root, name))]
+        return layout.subdirectories(os.path.join(self.project_dir, parent))
 
     def environment_dirs(self):
-        return self.subdirectories(ENVIRONMENTS_DIR)
+        return layout.environment_dirs(self.project_dir)
 
     # -- blocks ---------------------------------------------------------------------------------------------------
 

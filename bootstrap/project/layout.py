@@ -64,6 +64,21 @@ def adoption_file(project_dir):
     return os.path.join(environment_dir(project_dir, GLOBAL_ENVIRONMENT), ADOPTION_FILE)
 
 
+def subdirectories(parent):
+    """[(name, path)] of the directories in `parent`, sorted, hidden ones left out; [] when there is no `parent`."""
+    try:
+        names = sorted(os.listdir(parent))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [(name, os.path.join(parent, name)) for name in names
+            if not name.startswith(".") and os.path.isdir(os.path.join(parent, name))]
+
+
+def environment_dirs(project_dir):
+    """[(environment, root)] of every directory under environments/, global_aws included."""
+    return subdirectories(os.path.join(project_dir, ENVIRONMENTS_DIR))
+
+
 def root_files(directory):
     """Paths (relative, "/"-separated) of every file of a root and its subdirectories (templates, nested modules),
     sorted, but not hidden ones (.terraform/, the provider lock file) nor terraform's working files (state, saved

@@ -32,12 +32,7 @@ def app_roots(project_dir, config=None):
     if config is not None:
         names = list(config.environments)
     else:
-        parent = os.path.join(project_dir, layout.ENVIRONMENTS_DIR)
-        try:
-            names = sorted(name for name in os.listdir(parent) if not name.startswith(".")
-                           and name != GLOBAL_ENVIRONMENT and os.path.isdir(os.path.join(parent, name)))
-        except (FileNotFoundError, NotADirectoryError):
-            names = []
+        names = [name for name, _directory in layout.environment_dirs(project_dir) if name != GLOBAL_ENVIRONMENT]
     roots = [(name, layout.environment_dir(project_dir, name)) for name in names]
     return [(name, directory) for name, directory in roots if layout.root_files(directory)]
 
