@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import urllib.request
 
 import pytest
@@ -103,6 +104,34 @@ def strict_env(strict_endpoint, monkeypatch, tmp_path):
     post(f"{strict_endpoint}/moto-api/reset-auth", b"inf")
 
 
+# The recording layer (bootstrap/local/recorder.py): moto behind a WSGI layer noting each request's arrival and
+# completion, every answer held RECORDER_LATENCY seconds (as a nearby AWS region takes) so that requests sent side by
+# side surely overlap: the request and sequential-step counts are then the same run after run, and can be asserted.
+RECORDER_LATENCY = 0.1
+
+
+@pytest.fixture(scope="session")
+def recorder_server(moto_endpoint):
+    from bootstrap.local.recorder import RecordingServer
+
+    server = RecordingServer("127.0.0.1", 0, latency=RECORDER_LATENCY).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def recorded(recorder_server, monkeypatch, tmp_path):
+    """aws_env through the recording layer: moto reset, boto3 pointed at the recorder; yields the Recorder
+    (.requests, .clear(); bootstrap.local.recorder.sequential_steps counts the round trips)."""
+    endpoint = recorder_server.endpoint
+    post(f"{endpoint}/moto-api/reset-auth", b"inf")
+    post(f"{endpoint}/moto-api/reset")
+    point_at_emulator(endpoint, monkeypatch, tmp_path)
+    recorder_server.recorder.clear()
+    yield recorder_server.recorder
+    post(f"{endpoint}/moto-api/reset-auth", b"inf")
+
+
 @pytest.fixture
 def boto(aws_env):
     """boto3 clients for the test's own setup and assertions."""
@@ -129,6 +158,7 @@ class ApiRecorder:
         self.calls = []
         self.fail_on_write = None  # 1-based index of the write call to fail
         self._writes = 0
+        self._lock = threading.Lock()  # calls come from several threads (a command's concurrent writes)
 
     @staticmethod
     def is_read(operation):
@@ -144,14 +174,18 @@ class ApiRecorder:
         self.fail_on_write = fail_on_write
 
     def before(self, operation):
-        self.calls.append(operation)
-        if not self.is_read(operation):
-            self._writes += 1
-            if self.fail_on_write == self._writes:
-                from botocore.exceptions import ClientError
+        with self._lock:
+            self.calls.append(operation)
+            failing = not self.is_read(operation) and self._count_write()
+        if failing:
+            from botocore.exceptions import ClientError
 
-                raise ClientError({"Error": {"Code": "InternalError", "Message": "injected fault"},
-                                   "ResponseMetadata": {"HTTPStatusCode": 500}}, operation)
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "injected fault"},
+                               "ResponseMetadata": {"HTTPStatusCode": 500}}, operation)
+
+    def _count_write(self):
+        self._writes += 1
+        return self.fail_on_write == self._writes
 
 
 @pytest.fixture

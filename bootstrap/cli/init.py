@@ -12,8 +12,6 @@ def cmd_init(ctx):
     from bootstrap.project import answers as answer_rules
     from bootstrap.project import backend_checks, config_edits, layout, render
     from bootstrap.state_backend import adopt as adoption
-    from bootstrap.state_backend import kms
-    from bootstrap.state_backend.actual import read_backend
     from bootstrap.state_backend.apply import converge
     from bootstrap.state_backend.desired import DesiredBackend
     from bootstrap.state_backend.plan import plan_backend
@@ -46,7 +44,8 @@ def cmd_init(ctx):
 
     answers = wiz.fill(wizard.connection_questions(previous, project_dir))
     aws = ctx.aws(answers["region"], profile=answers.get("profile"))
-    identity = aws.identity(prepare=("s3", "dynamodb"))
+    first = _first_round_trip(aws, wiz, previous, local=ctx.args.local)
+    identity = first.identity()
     print(f"AWS account {identity.account_id}, caller {identity.arn}, region {answers['region']}.")
     config_edits.check_same_account(previous, identity, config_path)
     if not ctx.args.plan and not wiz.confirm("Continue with this account?"):
@@ -57,7 +56,7 @@ def cmd_init(ctx):
     config = config_edits.with_state_keys(config_edits.build_config(answers, identity),
                                           answer_rules.declared_keys(declared))
     if config.state.kms_key_id:  # before anything is created: a missing key is bad input (exit 2)
-        key_arn = kms.resolve_key_arn(aws, config.state.kms_key_id)
+        key_arn = first.key_arn(config.state.kms_key_id)
         if key_arn != config.state.kms_key_id:
             print(f"KMS key {config.state.kms_key_id} is {key_arn}; ecsenv.yaml and the IAM policies name the key ARN.")
         config.state.kms_key_id = key_arn
@@ -67,7 +66,7 @@ def cmd_init(ctx):
                                        "over the bucket and table (import blocks, prevent_destroy)?", default=True))
     files = adoption.generated_files(config, project_dir, adopt)
     desired = DesiredBackend.from_state_config(config.state, tls_only=not ctx.args.local)
-    changes = plan_backend(desired, read_backend(aws, desired))
+    changes = plan_backend(desired, first.backend(desired))
     print(display.format_plan(changes, identity, config.state.region, color=display.use_color()))
     print(display.format_files(files, planned=True))
     pending = [change for change in changes if change.pending]
@@ -96,6 +95,26 @@ def cmd_init(ctx):
     print(display.format_files(render.write_planned(files, force=True)))
     _print_next_steps(project_dir, config, local=args.local, adopt=adopt)
     return EXIT_OK
+
+
+def _first_round_trip(aws, wiz, previous, local):
+    """STS, sent together with the backend's reads and the KMS lookup when the settings are known before the account
+    is (nothing will be asked, and the bucket is named: its default name includes the account)."""
+    import dataclasses
+
+    from bootstrap.aws import Identity
+    from bootstrap.cli import wizard
+    from bootstrap.project import config as config_rules
+    from bootstrap.state_backend.desired import DesiredBackend
+    from bootstrap.state_backend.first_round_trip import FirstRoundTrip
+
+    early = wizard.answers_before_account(wiz, previous)
+    if early is None:
+        return FirstRoundTrip(aws)
+    state = config_rules.build_config(early, Identity(previous.get("account_id") or "", "")).state
+    desired = dataclasses.replace(DesiredBackend.from_state_config(state, tls_only=not local),
+                                  account_id=previous.get("account_id") or None)
+    return FirstRoundTrip(aws, desired, kms_key=state.kms_key_id)
 
 
 def _print_next_steps(project_dir, config, local, adopt):

@@ -118,6 +118,18 @@ def settings_questions(previous, account_id):
     ]
 
 
+def answers_before_account(wiz, previous):
+    """The settings answers when they are known before STS says which account this is: nothing will be asked, and
+    the bucket is named (its default name includes the account). None otherwise. The wizard is left as it was."""
+    if (wiz.interactive and not wiz.assume_yes) or not (wiz.answers.get("bucket") or previous.get("bucket")):
+        return None
+    trial = Wizard(dict(wiz.answers), interactive=False, assume_yes=wiz.assume_yes)
+    try:
+        return trial.fill(settings_questions(previous, account_id=None))
+    except UserError:
+        return None
+
+
 def ask_with_questionary(question, default, answers):
     """The single questionary call site. Ctrl-C raises KeyboardInterrupt (unsafe_ask), which the CLI maps to 130."""
     import questionary

@@ -39,34 +39,47 @@ class ActualBackend:
     table: TableState | None
 
 
-def read_backend(aws, desired):
-    """Read what exists, bucket and table concurrently; each one's independent reads concurrently too."""
+def read_backend(aws, desired, owner=None):
+    """Read what exists, bucket and table concurrently; each one's independent reads concurrently too: two round
+    trips at most (HeadBucket and DescribeTable, then the details of what exists).
+
+    owner: when desired.account_id is None (a first `ecsenv init`, whose STS call runs side by side with these
+    reads), a function answering the caller's account; the bucket's detail reads wait for it, so that each names
+    the ExpectedBucketOwner (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-owner-condition.html)."""
     with ThreadPoolExecutor(max_workers=12) as pool:
         table_future = pool.submit(_read_table, aws, desired, pool) if desired.table else None
-        bucket = _read_bucket(aws, desired, pool)
+        bucket = _read_bucket(aws, desired, pool, owner)
         table = table_future.result() if table_future else None
     return ActualBackend(bucket=bucket, table=table)
 
 
-def _read_bucket(aws, desired, pool):
+def _not_accessible(name, account_id):
+    return UserError(f"bucket {name!r} exists but is not accessible to account {account_id}: it belongs to "
+                     "another account, or this caller lacks s3:ListBucket on it. Choose another bucket name, "
+                     "or use credentials of the owning account")
+
+
+def _read_bucket(aws, desired, pool, owner=None):
     s3 = aws.client("s3")
     name = desired.bucket
+    expected = {"ExpectedBucketOwner": desired.account_id} if desired.account_id else {}
     try:
-        head = call(s3.head_bucket, Bucket=name, ExpectedBucketOwner=desired.account_id,
-                    missing=("404", "NoSuchBucket", "NotFound"))
+        head = call(s3.head_bucket, Bucket=name, **expected, missing=("404", "NoSuchBucket", "NotFound"))
     except Exception as exc:  # noqa: BLE001 - 403 (someone else's bucket, or no permission) has its own message
         if http_status(exc) == 403:
-            raise UserError(
-                f"bucket {name!r} exists but is not accessible to account {desired.account_id}: it belongs to "
-                "another account, or this caller lacks s3:ListBucket on it. Choose another bucket name, "
-                "or use credentials of the owning account") from None
+            raise _not_accessible(name, desired.account_id or owner()) from None
         raise failed(f"checking bucket {name}", exc) from None
     if head is None:
         return None
+    account_id = desired.account_id or owner()
 
     def optional(method, missing_codes, **kwargs):
-        return call(method, Bucket=name, ExpectedBucketOwner=desired.account_id, **kwargs, missing=missing_codes,
-                    doing=f"reading {method.__name__} of bucket {name}")
+        try:
+            return call(method, Bucket=name, ExpectedBucketOwner=account_id, **kwargs, missing=missing_codes)
+        except Exception as exc:  # noqa: BLE001 - a bucket HeadBucket could see without naming the owner
+            if http_status(exc) == 403 and not expected:
+                raise _not_accessible(name, account_id) from None
+            raise failed(f"reading {method.__name__} of bucket {name}", exc) from None
 
     futures = {
         "location": pool.submit(optional, s3.get_bucket_location, ()),

@@ -1,12 +1,9 @@
-"""Applying a backend plan: one AWS call per pending Change, the bucket's and the table's steps side by side; never
-a Delete* call. converge() applies, reads back, and gives a setting that did not stick one more pass."""
+"""Applying a backend plan: one AWS call per pending Change, the bucket's and the table's steps side by side, the
+bucket's settings all at once after its create; never a Delete* call."""
 
 from concurrent.futures import ThreadPoolExecutor
 
 from bootstrap.aws import call, call_until_ready, error_code, failed
-from bootstrap.errors import OperationFailed
-from bootstrap.state_backend.actual import read_backend
-from bootstrap.state_backend.plan import plan_backend
 
 # How long a just-created bucket or table may answer "not there yet" before we give up. The Terraform AWS provider
 # retries NoSuchBucket on a new bucket for two minutes; S3 documents that bucket configuration changes take time to
@@ -21,8 +18,11 @@ ACCESS_DENIED = ("AccessDenied", "AccessDeniedException")
 
 
 def apply_changes(aws, changes, on_step=None, on_note=None):
-    """Make one call per pending change that owns a call. The bucket's and the table's steps run side by side
-    (they are independent); each resource's own steps run in plan order. Returns the number of calls made.
+    """Make one call per pending change that owns a call, in as few round trips as the APIs allow: the bucket's and
+    the table's steps run side by side (they are independent); a resource's create comes first; after it, the
+    bucket's settings are put all at once (each is its own S3 sub-resource, independent of the others, as the
+    Terraform AWS provider's separate aws_s3_bucket_* resources are applied in parallel), while the table's updates
+    stay one after another (DynamoDB takes one update of a table at a time). Returns the number of calls made.
     on_note(text) hears of anything done differently from the plan (an untagged CreateBucket, say)."""
     groups = {}
     for change in changes:
@@ -30,8 +30,8 @@ def apply_changes(aws, changes, on_step=None, on_note=None):
             groups.setdefault(change.resource, []).append(change)
     if not groups:
         return 0
-    with ThreadPoolExecutor(max_workers=len(groups)) as pool:
-        futures = [pool.submit(_apply_in_order, aws, group, on_step, on_note) for group in groups.values()]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        futures = [pool.submit(_apply_resource, aws, group, on_step, on_note, pool) for group in groups.values()]
         outcomes = [(future.exception(), future) for future in futures]
     for error, _ in outcomes:
         if error:
@@ -39,27 +39,41 @@ def apply_changes(aws, changes, on_step=None, on_note=None):
     return sum(future.result() for _, future in outcomes)
 
 
-def _apply_in_order(aws, changes, on_step, on_note):
-    created_bucket = False
-    for change in changes:
-        if on_step:
-            on_step(change)
-        client = aws.client(change.service)
-        doing = f"{change.operation.replace('_', ' ')} on {change.resource}"
-        method = getattr(client, change.operation)
-        if change.operation == "create_bucket":
-            _create_bucket(method, change.params, doing, on_note)
-            created_bucket = True
-            continue
-        not_ready, within = (), 0
-        if created_bucket and change.service == "s3":
-            not_ready, within = ("NoSuchBucket",), NEW_BUCKET_SETTLE_SECONDS
-        elif change.operation == "update_continuous_backups":
-            not_ready, within = ("ContinuousBackupsUnavailableException",), PITR_SETTLE_SECONDS
-        response = call_until_ready(method, **change.params, not_ready=not_ready, within=within, doing=doing)
-        if change.service == "dynamodb" and change.operation in ("create_table", "update_table"):
-            call(_wait_until_active, client, change.params["TableName"], response, doing=doing)
-    return len(changes)
+def _apply_resource(aws, changes, on_step, on_note, pool):
+    created = False
+    first = changes[0]
+    if first.operation in ("create_bucket", "create_table"):
+        _apply_one(aws, first, False, on_step, on_note)
+        created, changes = True, changes[1:]
+    if changes and changes[0].service == "s3":
+        futures = [pool.submit(_apply_one, aws, change, created, on_step, on_note) for change in changes]
+        errors = [future.exception() for future in futures]  # every put has finished, or failed, before we report
+        for error in errors:
+            if error:
+                raise error
+    else:
+        for change in changes:
+            _apply_one(aws, change, created, on_step, on_note)
+    return len(changes) + created
+
+
+def _apply_one(aws, change, created, on_step, on_note):
+    if on_step:
+        on_step(change)
+    client = aws.client(change.service)
+    doing = f"{change.operation.replace('_', ' ')} on {change.resource}"
+    method = getattr(client, change.operation)
+    if change.operation == "create_bucket":
+        return _create_bucket(method, change.params, doing, on_note)
+    not_ready, within = (), 0
+    if created and change.service == "s3":
+        not_ready, within = ("NoSuchBucket",), NEW_BUCKET_SETTLE_SECONDS
+    elif change.operation == "update_continuous_backups":
+        not_ready, within = ("ContinuousBackupsUnavailableException",), PITR_SETTLE_SECONDS
+    response = call_until_ready(method, **change.params, not_ready=not_ready, within=within, doing=doing)
+    if change.service == "dynamodb" and change.operation in ("create_table", "update_table"):
+        call(_wait_until_active, client, change.params["TableName"], response, doing=doing)
+    return response
 
 
 def _create_bucket(method, params, doing, on_note):
@@ -95,15 +109,9 @@ def _wait_until_active(ddb, name, response):
 
 
 def converge(aws, desired, changes, on_step=None, on_note=None):
-    """Apply the plan, then read back. What AWS did not keep from a create call (an API or emulator that ignores
-    tags on CreateBucket, say) gets one more pass of its own calls; anything still different after that fails."""
+    """Apply the plan. No read-back: every call's success answers for its setting (a Put* that returns 200 has
+    set it; CreateBucket and CreateTable answer for what they were given: ownership, billing, encryption,
+    deletion protection, the table's tags), and the bucket's tags, which CreateBucket's Tags parameter does not
+    set everywhere, have their own PutBucketTagging in the plan. A re-run reads everything and shows anything
+    that did not stick."""
     apply_changes(aws, changes, on_step, on_note)
-    left = [change for change in plan_backend(desired, read_backend(aws, desired)) if change.pending]
-    if left:
-        apply_changes(aws, left, on_step, on_note)
-        left = [change for change in plan_backend(desired, read_backend(aws, desired))
-                if change.pending]
-    if left:
-        raise OperationFailed("after applying, these settings still differ: " +
-                              "; ".join(f"{change.resource} {change.setting}" for change in left) +
-                              ". Re-run `ecsenv init` to retry")
