@@ -33,7 +33,10 @@ def _run_deploy(ctx, sha, kind, services=None, verify=None, rolled_back_from=Non
             announced.append(True)
             print(header, flush=True)
 
-    # Who we are (for the account check, the lock and the history) is asked while the deploy's checks run.
+    # Who we are (for the account check, the lock and the history) is asked while the deploy's checks run. The
+    # clients of the first round trip are built first (CPU work), so that its requests really go out together.
+    for service, region in (("sts", None), ("s3", config.state.region), ("ecs", None)):
+        aws.client(service, region)
     identity_pool = ThreadPoolExecutor(max_workers=1)
     identity = identity_pool.submit(aws.identity)
     identity_pool.shutdown(wait=False)

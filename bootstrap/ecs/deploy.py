@@ -16,7 +16,7 @@ from bootstrap.aws import call
 from bootstrap.ecs.images import AppImages, image_digest, with_tag
 from bootstrap.ecs.outputs import environment_cluster
 from bootstrap.ecs.rollout import RolloutFailed, Tracked, wait
-from bootstrap.ecs.services import describe_services, family_of, refuse_undeployable
+from bootstrap.ecs.services import describe_named, describe_services, family_of, refuse_undeployable
 from bootstrap.errors import EcsenvError, Interrupted, OperationFailed, UserError
 from bootstrap.ledger.history import FAILED, INTERRUPTED, SUCCEEDED, UPDATED, end_attempt, read_history, start_attempt
 from bootstrap.ledger.lock import DeployLock
@@ -72,20 +72,27 @@ def _secret_has_value(aws, value_from):
 
 
 def environment_services(aws, config, environment, only=None):
-    """{name: service document} of the environment's cluster, in name order (or the ones asked for)."""
+    """{name: service document} of the environment's cluster, in name order (or the ones asked for: described by
+    name, without listing the cluster first)."""
     cluster = environment_cluster(aws, config, environment)
-    found = describe_services(aws, cluster)
     where = f"region {aws.region}" + (f", account {aws.account_id}" if getattr(aws, "account_id", None) else "")
-    if found is None:
-        raise UserError(f"there is no ECS cluster {cluster} in {where}: apply {environment} first with "
-                        f"`ecsenv apply {environment}` (or check its region and account_id in ecsenv.yaml)")
-    services = {service["serviceName"]: service for service in found}
+    no_cluster = UserError(f"there is no ECS cluster {cluster} in {where}: apply {environment} first with "
+                           f"`ecsenv apply {environment}` (or check its region and account_id in ecsenv.yaml)")
     if only:
-        unknown = [name for name in only if name not in services]
+        named = describe_named(aws, cluster, only)
+        if named is None:
+            raise no_cluster
+        found, unknown = named
         if unknown:
+            listed = describe_services(aws, cluster) or []  # only to say what there is
             raise UserError(f"no service {', '.join(unknown)} in {cluster} (it has: "
-                            f"{', '.join(sorted(services)) or 'none'})")
+                            f"{', '.join(sorted(service['serviceName'] for service in listed)) or 'none'})")
+        services = {service["serviceName"]: service for service in found}
         return {name: services[name] for name in only}
+    found = describe_services(aws, cluster)
+    if found is None:
+        raise no_cluster
+    services = {service["serviceName"]: service for service in found}
     if not services:
         raise UserError(f"{environment} has no ECS services (cluster {cluster}, {where}): apply it first with "
                         f"`ecsenv apply {environment}`")
@@ -113,6 +120,8 @@ def prepare(aws, config, environment, sha, only=None):
     services = environment_services(aws, config, environment, only)
     refuse_undeployable(services.values())
     plans, checks = [], []  # checks: (service, container, what, subject, future), each an AWS read
+    for service in ("ecr", "secretsmanager"):  # built before the checks are sent, so that they go out together
+        aws.client(service)
     with ThreadPoolExecutor(max_workers=8) as pool:
         bases = {name: pool.submit(_base_revision, ecs, name, service) for name, service in services.items()}
         for name, service in services.items():
@@ -206,10 +215,12 @@ def deploy(aws, state_aws, config, environment, sha, identity, services=None, ti
     future of it, so the caller can ask STS while the checks run. `on_first_write()` is called just before the
     first write (the lock). An interrupt from then on raises errors.Interrupted saying what already changed.
     Returns the DeployResult."""
-    if hasattr(identity, "result"):
-        identity = identity.result()
-    aws.check_account(identity)  # first: another account's "no such cluster" would mislead
-    plans = prepare(aws, config, environment, sha, services)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the checks' reads go out while STS answers
+        prepared = pool.submit(prepare, aws, config, environment, sha, services)
+        if hasattr(identity, "result"):
+            identity = identity.result()
+        aws.check_account(identity)  # before the reads' answers: another account's "no such cluster" would mislead
+        plans = prepared.result()
     if verify:
         verify(plans)
     bucket = config.state.bucket
@@ -217,10 +228,14 @@ def deploy(aws, state_aws, config, environment, sha, identity, services=None, ti
     lock = DeployLock(state_aws, bucket, environment, identity.arn, timeout=timeout if wait_for_it else None)
     if on_first_write:
         on_first_write()
+    # The history is read while the lock is taken (a read: harmless if the lock is refused), not after it.
+    history_pool = ThreadPoolExecutor(max_workers=1)
+    history_read = history_pool.submit(read_history, state_aws, bucket, environment)
+    history_pool.shutdown(wait=False)
     try:
         with lock:
             try:
-                history = read_history(state_aws, bucket, environment)
+                history = history_read.result()
                 result.warnings += _start_counts(aws, plans, history)
                 pre_deployed = pre_deploy(plans) if pre_deploy else None  # raises to abort with nothing changed
                 for plan in plans:

@@ -41,6 +41,22 @@ def describe_services(aws, cluster):
     return [service for service in describe(ecs, cluster, arns, doing)[0] if service.get("status") != "INACTIVE"]
 
 
+def describe_named(aws, cluster, names):
+    """(service documents, names not found) of the named services of a cluster, without listing it first (one
+    DescribeServices per ten names); None when there is no such cluster. An INACTIVE service is not found."""
+    ecs = aws.client("ecs")
+    doing = f"describing services {', '.join(names)} of cluster {cluster} in {aws.region or 'the default region'}"
+    services = []
+    for chunk in chunks(list(names)):
+        answer = call(ecs.describe_services, cluster=cluster, services=chunk, missing=("ClusterNotFoundException",),
+                      doing=doing)
+        if answer is None:
+            return None
+        services += [service for service in answer.get("services", []) if service.get("status") != "INACTIVE"]
+    found = {service["serviceName"] for service in services}
+    return services, [name for name in names if name not in found]
+
+
 def primary_deployment(service):
     """The service's PRIMARY deployment ({} when the document lists none)."""
     return next((d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {})
