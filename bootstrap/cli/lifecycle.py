@@ -20,8 +20,14 @@ def cmd_plan(ctx):
     form = ctx.args.format
     if ctx.args.all == bool(ctx.args.environment):
         raise UserError("name one environment, or pass --all")
+    if ctx.args.parallel and not ctx.args.all:
+        raise UserError("--parallel goes with --all (one environment is one plan)")
     if ctx.args.all:
-        results = lifecycle.plan_all(ctx.project_dir, config, _terraform(ctx, color=False), reinit=ctx.args.reinit,
+        import os
+
+        workers = ctx.args.parallel or os.cpu_count() or 1
+        results = lifecycle.plan_all(ctx.project_dir, config, _terraform(ctx, color=False), workers=workers,
+                                     reinit=ctx.args.reinit,
                                      progress=lambda name, result: print(display.plan_progress(name, result),
                                                                          file=sys.stderr, flush=True))
         rows = [display.plan_row(name, result) for name, result in results.items()]

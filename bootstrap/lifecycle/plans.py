@@ -107,9 +107,11 @@ def plan(project_dir, config, environment, terraform, echo=None, reinit=False, p
 
 
 def plan_all(project_dir, config, terraform, workers=4, progress=None, reinit=False):
-    """Plan every environment. Inits run one at a time (terraform's plugin cache is not safe for concurrent
-    inits: https://developer.hashicorp.com/terraform/cli/config/config-file#provider-plugin-cache), then the plans
-    run several at once (separate roots and states do not interfere). Output is captured, not streamed;
+    """Plan every environment, at most `workers` at once. Inits run one at a time (terraform's plugin cache is not
+    safe for concurrent inits: https://developer.hashicorp.com/terraform/cli/config/config-file#provider-plugin-
+    cache), then the plans run several at once (separate roots and states do not interfere). All inits come first:
+    a plan notes whether the work tree is dirty, and an init writing its lock file beside a running plan would make
+    that answer depend on timing. Output is captured, not streamed;
     progress(environment, PlanResult or EcsenvError) is called as each finishes. Returns {environment: PlanResult or
     the EcsenvError it failed with}, in environment order. An interrupt is passed on to every running terraform;
     TerraformInterrupted is raised once they have all exited."""
@@ -150,7 +152,7 @@ def plan_all(project_dir, config, terraform, workers=4, progress=None, reinit=Fa
                 return finish(environment, exc)
 
         if ready:
-            with ThreadPoolExecutor(max_workers=min(workers, len(ready))) as pool:
+            with ThreadPoolExecutor(max_workers=max(1, min(workers, len(ready)))) as pool:
                 list(pool.map(one, ready))
     interrupted = [result for result in results.values() if isinstance(result, TerraformInterrupted)]
     if interrupted:

@@ -165,6 +165,54 @@ def test_plan_all_prints_one_table(repo, capsys):
     assert "terraform plan failed in" in failed and "Reference to undeclared input variable" in failed
 
 
+def test_plan_all_parallel_runs_at_most_n_plans_at_once_and_says_why_one_failed(repo, capsys, monkeypatch):
+    """Three environments, --parallel 2: two plans run together (a barrier holds the first two until both have
+    started, so the test does not depend on timing), never three; a line per environment as it finishes; the broken
+    one says why on its line; the table ends it."""
+    import threading
+
+    from bootstrap.lifecycle.terraform import Terraform
+
+    real = Terraform.plan
+    lock, counts = threading.Lock(), {"running": 0, "peak": 0, "started": 0}
+    first_two = threading.Barrier(2, timeout=120)
+
+    def counted(self, *args, **kwargs):
+        with lock:
+            counts["running"] += 1
+            counts["started"] += 1
+            counts["peak"] = max(counts["peak"], counts["running"])
+            early = counts["started"] <= 2
+        try:
+            if early:
+                first_two.wait()
+            return real(self, *args, **kwargs)
+        finally:
+            with lock:
+                counts["running"] -= 1
+
+    monkeypatch.setattr(Terraform, "plan", counted)
+    (repo / "environments" / "staging" / "main.tf").write_text(root_tf("v1").replace('"v1"', "var.missing"))
+    commit(repo, "broken staging")
+    code, out, err = run(capsys, "plan", "--all", "--parallel", "2")
+    assert code == 1, err
+    assert counts == {"running": 0, "peak": 2, "started": 3}
+    progress = err.splitlines()
+    assert sorted(line.split(":")[0] for line in progress if not line.startswith(" ")) == [
+        "global_aws", "production", "staging"]
+    failed = err[err.index("staging: failed"):]
+    assert "Reference to undeclared input variable" in failed
+    rows = {line.split()[0]: line for line in out.splitlines()[1:]}
+    assert "failed" in rows["staging"]
+    assert rows["production"].endswith("changes") and rows["global_aws"].endswith("changes")
+
+    code, out, err = run(capsys, "plan", "staging", "--parallel", "2")
+    assert code == 2 and "--parallel goes with --all" in err, err
+    with pytest.raises(SystemExit) as exited:  # argparse refuses it
+        main(["plan", "--all", "--parallel", "0"])
+    assert exited.value.code == 2 and "not a positive whole number" in capsys.readouterr().err
+
+
 def test_plan_of_an_unknown_environment_is_bad_usage(repo, capsys):
     code, out, err = run(capsys, "plan", "qa")
     assert code == 2 and "'qa' is not an environment" in err

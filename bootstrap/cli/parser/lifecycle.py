@@ -2,6 +2,7 @@
 
 import argparse
 
+from bootstrap.cli.parser.argument_types import positive_int
 from bootstrap.cli.parser.building import (
     ENVIRONMENT_HELP,
     command,
@@ -26,6 +27,8 @@ def add_commands(commands):
     plan.add_argument("environment", nargs="?", help=ENVIRONMENT_HELP)
     plan.add_argument("--all", action="store_true", help="plan every environment (inits one at a time, plans "
                       "several at once), print a line per environment as it finishes, then one summary table")
+    plan.add_argument("--parallel", type=positive_int, metavar="N", default=None,
+                      help="with --all: plan at most N environments at once (default: the number of CPU cores)")
     format_option(plan, " (with json or markdown, terraform's output goes to stderr)")
     plan.add_argument("--reinit", action="store_true", help="run terraform init first even when nothing it "
                       "depends on changed")
