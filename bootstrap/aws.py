@@ -41,61 +41,76 @@ def available_profiles():
     return sorted(botocore.session.Session().available_profiles)
 
 
+class _Connection:
+    """What Aws objects of one profile, region and endpoint share: the botocore session, its clients, the caller's
+    identity."""
+
+    def __init__(self, session, config, endpoint_url):
+        self.session, self.config, self.endpoint_url = session, config, endpoint_url
+        self.clients, self.identity = {}, None
+        self.lock, self.identity_lock = threading.Lock(), threading.Lock()
+
+
 class Aws:
     """One botocore session (profile + region) handing out clients that share its credentials."""
 
-    def __init__(self, profile=None, region=None, endpoint_url=None, credentials=None, account_id=None, label=None):
+    def __init__(self, profile=None, region=None, endpoint_url=None, credentials=None, account_id=None, label=None,
+                 shares=None):
         """endpoint_url and credentials are for the embedded emulator; otherwise botocore resolves both itself.
         account_id: the account this connection is meant for (an environment's, from ecsenv.yaml), checked by
-        check_account(); label names it in messages ("environment staging")."""
+        check_account(); label names it in messages ("environment staging"). shares: another Aws of the same
+        profile, region and endpoint whose session, clients and identity this one uses too (building a client is
+        the costly part of a connection: `status` over a hundred environments in one region builds each once)."""
+        self.region = region
+        self.account_id, self.label = account_id, label
+        if shares is not None:
+            self._shared, self.memo = shares._shared, shares.memo
+            return
         import botocore.config  # imported on first use: botocore costs more than the rest of the CLI's start-up
         import botocore.session
 
-        self.region = region
-        self.account_id, self.label = account_id, label
-        self._identity = None
-        self._endpoint_url = endpoint_url
         if profile and profile not in available_profiles():
             raise UserError(f"AWS profile {profile!r} is not configured (see `aws configure list-profiles`)")
-        self._session = botocore.session.Session(profile=profile or None)
+        session = botocore.session.Session(profile=profile or None)
         if region:
-            self._session.set_config_variable("region", region)
+            session.set_config_variable("region", region)
         if credentials:
-            self._session.set_credentials(credentials["aws_access_key_id"], credentials["aws_secret_access_key"])
+            session.set_credentials(credentials["aws_access_key_id"], credentials["aws_secret_access_key"])
         else:
             # Resolved now (locally: environment, shared files, SSO cache, ...), so a missing credential is the same
             # one line from every command, before the command prints anything.
-            require_credentials(self._session)
-        self._client_config = botocore.config.Config(retries=_retries(), max_pool_connections=32)
-        self._clients = {}
+            require_credentials(session)
+        self._shared = _Connection(session, botocore.config.Config(retries=_retries(), max_pool_connections=32),
+                                   endpoint_url)
         self.memo = {}  # reads that do not change within one command (an environment's outputs), keyed by caller
-        self._lock = threading.Lock()  # botocore sessions are not thread-safe; the clients they make are
 
     def client(self, service, region=None):
+        shared = self._shared
         key = (service, region or self.region)
-        with self._lock:
-            if key not in self._clients:
-                self._clients[key] = self._session.create_client(
-                    service, region_name=key[1], config=self._client_config, endpoint_url=self._endpoint_url)
-            return self._clients[key]
+        with shared.lock:  # botocore sessions are not thread-safe; the clients they make are
+            if key not in shared.clients:
+                shared.clients[key] = shared.session.create_client(
+                    service, region_name=key[1], config=shared.config, endpoint_url=shared.endpoint_url)
+            return shared.clients[key]
 
     def identity(self, prepare=()):
-        """The caller's account and ARN (asked once per connection). Clients for `prepare` are built while STS
-        answers: building a client is CPU work (loading its service model), the call is network wait, so the two
-        overlap."""
+        """The caller's account and ARN (asked once per connection, however many threads ask). Clients for
+        `prepare` are built while STS answers: building a client is CPU work (loading its service model), the call
+        is network wait, so the two overlap."""
         from concurrent.futures import ThreadPoolExecutor
 
-        if self._identity is not None:
-            return self._identity
-
-        sts = self.client("sts")
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pending = pool.submit(call, sts.get_caller_identity, doing="asking STS who the caller is")
-            for service in prepare:
-                self.client(service)
-            response = pending.result()
-        self._identity = Identity(account_id=response["Account"], arn=response["Arn"])
-        return self._identity
+        shared = self._shared
+        with shared.identity_lock:
+            if shared.identity is not None:
+                return shared.identity
+            sts = self.client("sts")
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                pending = pool.submit(call, sts.get_caller_identity, doing="asking STS who the caller is")
+                for service in prepare:
+                    self.client(service)
+                response = pending.result()
+            shared.identity = Identity(account_id=response["Account"], arn=response["Arn"])
+            return shared.identity
 
     def check_account(self, identity=None):
         """UserError when the credentials are for another account than the one this connection is meant for."""

@@ -4,6 +4,7 @@ runner aimed at the same place, and "changes have started" (so an interrupt mess
 
 import os
 import sys
+import threading
 
 from bootstrap.errors import UserError
 from bootstrap.project.layout import CONFIG_FILE
@@ -25,6 +26,7 @@ class Context:
         self.changes_started = False
         self._config = None
         self._connections = {}
+        self._lock = threading.RLock()
         if not os.path.isdir(self.project_dir):
             raise UserError(f"project directory {self.project_dir!r} does not exist (or is not a directory)")
         region = getattr(args, "region", None)
@@ -95,17 +97,30 @@ class Context:
 
         region = self.args.region or region
         emulator = self._emulator()
-        if emulator:
-            return Aws(region=region, endpoint_url=emulator[0], credentials=emulator[1], account_id=account_id,
-                       label=label)
-        return Aws(profile=self.args.profile or profile, region=region, account_id=account_id, label=label)
+        profile = None if emulator else self.args.profile or profile
+        # Connections of one profile and region share their session, clients and identity (status reads every
+        # environment: one client per service and region, one STS call, not one of each per environment).
+        key = ("session", profile, region)
+        with self._lock:  # status asks from several threads
+            shared = self._connections.get(key)
+            if shared is not None:
+                return Aws(region=region, account_id=account_id, label=label, shares=shared)
+            if emulator:
+                made = Aws(region=region, endpoint_url=emulator[0], credentials=emulator[1], account_id=account_id,
+                           label=label)
+            else:
+                made = Aws(profile=profile, region=region, account_id=account_id, label=label)
+            self._connections[key] = made
+            return made
 
     def state_aws(self):
         """The connection to the state bucket's account and region."""
-        if "state" not in self._connections:
-            self._connections["state"] = self.aws(self.config.state.region, account_id=self.config.state.account_id,
-                                                  label="the state bucket")
-        return self._connections["state"]
+        with self._lock:
+            if "state" not in self._connections:
+                self._connections["state"] = self.aws(self.config.state.region,
+                                                      account_id=self.config.state.account_id,
+                                                      label="the state bucket")
+            return self._connections["state"]
 
     def environment_aws(self, name):
         """The connection to an environment's own region and account (ecsenv.yaml), where its cluster, services,
@@ -116,10 +131,11 @@ class Context:
 
             raise UserError(f"environment {name} is in region {environment.region} (ecsenv.yaml); --region "
                             f"{self.args.region} contradicts it: leave --region out")
-        if name not in self._connections:
-            self._connections[name] = self.aws(environment.region, account_id=environment.account_id,
-                                               label=f"environment {name}")
-        return self._connections[name]
+        with self._lock:
+            if name not in self._connections:
+                self._connections[name] = self.aws(environment.region, account_id=environment.account_id,
+                                                   label=f"environment {name}")
+            return self._connections[name]
 
     def terraform(self, color=None):
         """A terraform runner aimed where the AWS clients are aimed."""

@@ -80,6 +80,11 @@ def is_on_main(project_dir, sha, trunk=None):
     ref = main_ref(project_dir, trunk)
     if ref is None:
         return False
+    return is_on_ref(project_dir, sha, ref)
+
+
+def is_on_ref(project_dir, sha, ref):
+    """True when the commit is `ref`'s or an ancestor of it."""
     return _git(project_dir, "merge-base", "--is-ancestor", sha, ref, check=False).returncode == 0
 
 

@@ -8,7 +8,8 @@ image tag of its app container), the rollout state, and whether the family's new
 running one in anything but the app image (a Terraform change no deploy has rolled out yet). An environment whose
 cluster cannot be read, or that has no services, is never converged."""
 
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timezone
 
@@ -25,6 +26,7 @@ from bootstrap.lifecycle.plans import environment_names
 CONVERGED, BEHIND, AHEAD, EMERGENCY, NEVER = "converged", "behind", "ahead", "emergency", "never applied"
 OUTSIDE = "applied outside ecsenv"  # no apply record, but a state object: applied before ecsenv (or around it)
 UNREADABLE, NO_SERVICES = "unreadable", "no services"
+ENVIRONMENTS_AT_ONCE = 16
 
 
 @dataclass
@@ -100,8 +102,38 @@ def _service_status(ecs, service, app_images=None):
                          undeployed_revision=undeployed)
 
 
-def _verdict(project_dir, status, main_sha, trunk="main", trunk_ref=None):
-    """(verdict, detail) of one environment against the trunk's HEAD."""
+class GitAnswers:
+    """The git questions the report asks, each answered once per commit (a hundred environments at one commit ask
+    git once, not a hundred times). Thread-safe: a question being answered is waited for, not asked again."""
+
+    def __init__(self, project_dir, trunk):
+        self.project_dir, self.trunk_ref = project_dir, git.main_ref(project_dir, trunk)
+        self._lock, self._answers = threading.Lock(), {}
+
+    def _once(self, key, ask):
+        with self._lock:
+            future = self._answers.get(key)
+            mine = future is None
+            if mine:
+                future = self._answers[key] = Future()
+        if mine:
+            try:
+                future.set_result(ask())
+            except BaseException as exc:  # noqa: BLE001 - handed to every thread that asked the same question
+                future.set_exception(exc)
+        return future.result()
+
+    def is_on_main(self, sha):
+        if self.trunk_ref is None:
+            return False
+        return self._once(("on main", sha), lambda: git.is_on_ref(self.project_dir, sha, self.trunk_ref))
+
+    def commits_between(self, older, newer):
+        return self._once(("between", older, newer), lambda: git.commits_between(self.project_dir, older, newer))
+
+
+def _verdict(answers, status, main_sha, trunk="main"):
+    """(verdict, detail) of one environment against the trunk's HEAD (answers: GitAnswers)."""
     if status.infra_sha is None and status.applied_at:
         return OUTSIDE, f"no apply recorded by ecsenv; its state was last written {status.applied_at}"
     if status.infra_sha is None:
@@ -110,11 +142,11 @@ def _verdict(project_dir, status, main_sha, trunk="main", trunk_ref=None):
         return EMERGENCY, f"emergency apply: {status.emergency}"
     if main_sha is None:
         return AHEAD, f"no {trunk} branch to compare with (set `trunk:` in ecsenv.yaml)"
-    if not git.is_on_main(project_dir, status.infra_sha, trunk_ref):
+    if not answers.is_on_main(status.infra_sha):
         return AHEAD, f"infra {status.infra_sha[:12]} is not on {trunk}"
     if status.services_problem:
         return (UNREADABLE if status.services_problem.startswith("cannot") else NO_SERVICES), status.services_problem
-    behind = git.commits_between(project_dir, status.infra_sha, main_sha) or 0
+    behind = answers.commits_between(status.infra_sha, main_sha) or 0
     problems = []
     last = status.last_deploy
     if last and last["kind"] == "rollback" and last.get("rolled_back_from"):
@@ -123,7 +155,7 @@ def _verdict(project_dir, status, main_sha, trunk="main", trunk_ref=None):
         problems.append(f"last {last['kind']} of {last['sha'][:12]} {last['outcome'] or 'has not ended'}")
     for service in status.services:
         if service.app_sha != main_sha:
-            lag = git.commits_between(project_dir, service.app_sha, main_sha) if service.app_sha else None
+            lag = answers.commits_between(service.app_sha, main_sha) if service.app_sha else None
             problems.append(f"{service.name} runs {(service.app_sha or 'no image tag')[:12]}"
                             + (f" ({lag} behind)" if lag else ""))
             behind = max(behind, lag or 0)
@@ -157,19 +189,25 @@ def report(project_dir, config, state_aws, environment_aws):
     state bucket."""
     trunk = git.trunk_name(project_dir, config.trunk)
     main_sha = git.main_sha(project_dir, trunk)
+    answers = GitAnswers(project_dir, trunk)
     app_images = AppImages.of(config)
 
-    def one(environment):
-        status = EnvironmentStatus(environment)
+    def applied(environment):
+        """(the apply record, or None and when the state object was last written when there is none)."""
         record = latest_apply(state_aws, config.state.bucket, environment)
-        if record:
-            status.infra_sha, status.applied_at, status.applied_by = record.sha, record.applied_at, record.by
-            status.emergency = record.emergency
-        else:
-            status.applied_at = state_written_at(state_aws, config, environment)
+        return record, (None if record else state_written_at(state_aws, config, environment))
+
+    def last_attempt(environment):
+        last = read_history(state_aws, config.state.bucket, environment).latest()
+        return last.as_dict() if last else None
+
+    def one(environment, side):
+        """One environment's reads, issued together: the apply record and the deploy history (on `side`, a pool
+        of their own) beside the cluster's services."""
+        status = EnvironmentStatus(environment)
+        record = side.submit(applied, environment)
+        deploy = side.submit(last_attempt, environment) if environment in config.environments else None
         if environment in config.environments:
-            last = read_history(state_aws, config.state.bucket, environment).latest()
-            status.last_deploy = last.as_dict() if last else None
             cluster = cluster_name(config.project, environment)  # until the outputs say otherwise
             try:
                 aws = environment_aws(environment)
@@ -187,12 +225,20 @@ def report(project_dir, config, state_aws, environment_aws):
                     status.services_problem = f"cluster {cluster} ({where}) has no ECS services"
                 else:
                     status.services = services
-        status.verdict, status.detail = _verdict(project_dir, status, main_sha, trunk, trunk)
+        record, written_at = record.result()
+        if record:
+            status.infra_sha, status.applied_at, status.applied_by = record.sha, record.applied_at, record.by
+            status.emergency = record.emergency
+        else:
+            status.applied_at = written_at
+        status.last_deploy = deploy.result() if deploy else None
+        status.verdict, status.detail = _verdict(answers, status, main_sha, trunk)
         return status
 
     names = environment_names(config)
-    with ThreadPoolExecutor(max_workers=min(16, len(names))) as pool:
-        statuses = list(pool.map(one, names))
+    workers = min(ENVIRONMENTS_AT_ONCE, len(names))  # bounded: a thousand environments are not a thousand threads
+    with ThreadPoolExecutor(max_workers=workers) as pool, ThreadPoolExecutor(max_workers=2 * workers) as side:
+        statuses = list(pool.map(lambda name: one(name, side), names))
     return {"main": main_sha, "trunk": trunk, "environments": statuses,
             "converged": all(status.verdict == CONVERGED for status in statuses)}
 
