@@ -1,8 +1,10 @@
-"""Benchmark (issue 5), in one run against one local emulator:
+"""Benchmark, in one run against one local emulator (moto behind the recording layer):
   (a) `ecsenv plan ENV` against bare `terraform plan` with the same flags on the same environment: the wrapper's
-      overhead (target: ratio <= 1.10);
-  (b) `ecsenv status` over 2 and over 8 environments (its AWS reads run concurrently, so 8 should cost far less
-      than 4x 2).
+      overhead (target: ratio <= 1.05);
+  (b) `ecsenv status` over 8 and over 128 environments (target: 128 cost at most 3x 8: git answers once per commit,
+      connections shared, each environment's reads issued together, bounded concurrency), with the requests and
+      sequential steps of each.
+Times are min/median/max of RUNS interleaved runs.
 The environment is a root with the hashicorp/aws provider (from the offline mirror in ECSENV_TF_PROVIDER_MIRROR)
 and a few S3 buckets, so both sides pay for provider start-up and refresh as a real plan does.
 Prints numbers and ratios; exits 0 whatever they are.
@@ -11,17 +13,15 @@ Prints numbers and ratios; exits 0 whatever they are.
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
 
-from emulator import Emulator  # bench/emulator.py: the moto server subprocess, shared by the benchmarks
+from emulator import RUNS, Emulator, Report, spread  # bench/emulator.py: the emulator and the report
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RUNS = 5
 BUCKET = "bench-tfstate-123456789012"
 
 
@@ -107,18 +107,18 @@ def bench_plan(endpoint, env):
             start = time.perf_counter()
             sh(bare, directory, env)
             terraform.append(time.perf_counter() - start)
-        return statistics.median(wrapper), statistics.median(terraform)
+        return wrapper, terraform
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def bench_status(endpoint, env, count):
+def bench_status(emulator, env, count):
     import boto3
 
     names = [f"env{index}" for index in range(count)]
     directory = tempfile.mkdtemp(prefix=f"ecsenv-bench-status-{count}-")
     try:
-        make_project(directory, endpoint, env, names)
+        make_project(directory, emulator.endpoint, env, names)
         commit(directory, env)
         sha = sh(["git", "rev-parse", "HEAD"], directory, env).stdout.strip()
         s3, ecs = boto3.client("s3"), boto3.client("ecs")
@@ -132,12 +132,13 @@ def bench_status(endpoint, env, count):
             task = ecs.register_task_definition(family=f"{cluster}-web", containerDefinitions=[
                 {"name": "web", "image": f"repo/web:{sha}", "memory": 512}])["taskDefinition"]["taskDefinitionArn"]
             ecs.create_service(cluster=cluster, serviceName="web", taskDefinition=task, desiredCount=1)
+        ecsenv(["status"], directory, env)  # warm-up
         samples = []
         for _ in range(RUNS):
             start = time.perf_counter()
             ecsenv(["status"], directory, env)
             samples.append(time.perf_counter() - start)
-        return statistics.median(samples)
+        return samples, emulator.count(lambda: ecsenv(["status"], directory, env))
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
@@ -162,18 +163,21 @@ def main():
                                                  "AWS_DEFAULT_REGION")})
     try:
         wrapper, bare = bench_plan(endpoint, env)
-        status_2, status_8 = bench_status(endpoint, env, 2), bench_status(endpoint, env, 8)
+        status_8, counted_8 = bench_status(emulator, env, 8)
+        status_128, counted_128 = bench_status(emulator, env, 128)
     finally:
         emulator.stop()
         shutil.rmtree(work, ignore_errors=True)
-    ratio = wrapper / bare
-    print(f"{'measure':<44} {'value':>10}  target")
-    print(f"{'(a) ecsenv plan staging (median)':<44} {wrapper:>9.3f}s")
-    print(f"{'(a) bare terraform plan, same flags (median)':<44} {bare:>9.3f}s")
-    print(f"{'(a) ecsenv / terraform':<44} {ratio:>9.2f}x  <= 1.10 {'ok' if ratio <= 1.10 else 'MISS'}")
-    print(f"{'(b) ecsenv status, 2 environments (median)':<44} {status_2:>9.3f}s")
-    print(f"{'(b) ecsenv status, 8 environments (median)':<44} {status_8:>9.3f}s")
-    print(f"{'(b) 8 / 2 (4.00 would be one after another)':<44} {status_8 / status_2:>9.2f}x")
+    report = Report("ecsenv plan and status")
+    report.add("ecsenv plan staging", spread(wrapper))
+    report.add("bare terraform plan, same flags", spread(bare))
+    report.ratio("ecsenv plan / terraform plan", wrapper, bare, "<= 1.05", lambda value: value <= 1.05)
+    report.add("ecsenv status, 8 environments", spread(status_8))
+    report.add("ecsenv status, 128 environments", spread(status_128))
+    report.ratio("status 128 / status 8", status_128, status_8, "<= 3.0", lambda value: value <= 3.0)
+    report.counts("status, 8 environments", counted_8)
+    report.counts("status, 128 environments", counted_128)
+    report.print()
 
 
 if __name__ == "__main__":

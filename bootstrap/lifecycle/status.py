@@ -26,7 +26,7 @@ from bootstrap.lifecycle.plans import environment_names
 CONVERGED, BEHIND, AHEAD, EMERGENCY, NEVER = "converged", "behind", "ahead", "emergency", "never applied"
 OUTSIDE = "applied outside ecsenv"  # no apply record, but a state object: applied before ecsenv (or around it)
 UNREADABLE, NO_SERVICES = "unreadable", "no services"
-ENVIRONMENTS_AT_ONCE = 16
+ENVIRONMENTS_AT_ONCE = 32
 
 
 @dataclass
@@ -87,12 +87,18 @@ def _service_status(ecs, service, app_images=None):
     task_definition = service.get("taskDefinition") or primary.get("taskDefinition")
     app_sha, undeployed = None, False
     if task_definition:
-        described = call(ecs.describe_task_definition, taskDefinition=task_definition,
-                         doing=f"reading the task definition of service {service['serviceName']}")["taskDefinition"]
-        # A family name alone resolves to its latest ACTIVE revision: one call, no listing. None: no ACTIVE
-        # revision in the family, so nothing newer waits.
+        # A family name alone resolves to its latest ACTIVE revision: one call, no listing; None: no ACTIVE revision
+        # in the family, so nothing newer waits. When the newest is the one the service runs (the usual case), that
+        # one answer is both: the running revision is read on its own only when it is not the newest.
         newest = (call(ecs.describe_task_definition, taskDefinition=family_of(task_definition),
-                       missing=("ClientException",)) or {}).get("taskDefinition", described)
+                       missing=("ClientException",)) or {}).get("taskDefinition")
+        if newest and task_definition in (newest["taskDefinitionArn"], _short_name(newest)):
+            described = newest
+        else:
+            described = call(ecs.describe_task_definition, taskDefinition=task_definition,
+                             doing=f"reading the task definition of service {service['serviceName']}"
+                             )["taskDefinition"]
+            newest = newest or described
         app_sha = app_tag(described.get("containerDefinitions", []), app_images)
         undeployed = newest["revision"] > described["revision"] and \
             _comparable(newest, app_images) != _comparable(described, app_images)
@@ -130,6 +136,11 @@ class GitAnswers:
 
     def commits_between(self, older, newer):
         return self._once(("between", older, newer), lambda: git.commits_between(self.project_dir, older, newer))
+
+
+def _short_name(definition):
+    """`family:revision` of a task definition document."""
+    return f"{definition['family']}:{definition['revision']}"
 
 
 def _verdict(answers, status, main_sha, trunk="main"):
