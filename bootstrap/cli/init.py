@@ -104,14 +104,14 @@ def _first_round_trip(aws, wiz, previous, local):
 
     from bootstrap.aws import Identity
     from bootstrap.cli import wizard
-    from bootstrap.project import config as config_rules
+    from bootstrap.project import config_edits
     from bootstrap.state_backend.desired import DesiredBackend
     from bootstrap.state_backend.first_round_trip import FirstRoundTrip
 
     early = wizard.answers_before_account(wiz, previous)
     if early is None:
         return FirstRoundTrip(aws)
-    state = config_rules.build_config(early, Identity(previous.get("account_id") or "", "")).state
+    state = config_edits.build_config(early, Identity(previous.get("account_id") or "", "")).state
     desired = dataclasses.replace(DesiredBackend.from_state_config(state, tls_only=not local),
                                   account_id=previous.get("account_id") or None)
     return FirstRoundTrip(aws, desired, kms_key=state.kms_key_id)

@@ -92,7 +92,7 @@ class Recorder:
             self._requests.clear()
 
     def __call__(self, environ, start_response):
-        from bootstrap.local.strict import Request
+        from bootstrap.local.strict_http import Request
 
         path = environ.get("PATH_INFO", "/")
         if path.startswith(ADMIN_PREFIX):
@@ -145,7 +145,8 @@ class RecordingServer:
         from moto.moto_server.werkzeug_app import MotoRequestHandler
         from werkzeug.serving import make_server
 
-        from bootstrap.local.strict import StrictLayer, moto_app
+        from bootstrap.local.strict import StrictLayer
+        from bootstrap.local.strict_server import moto_app
 
         app = moto_app()
         self.recorder = Recorder(StrictLayer(app) if strict else app, latency)
