@@ -107,7 +107,7 @@ def strict_env(strict_endpoint, monkeypatch, tmp_path):
 # The recording layer (bootstrap/local/recorder.py): moto behind a WSGI layer noting each request's arrival and
 # completion, every answer held RECORDER_LATENCY seconds (as a nearby AWS region takes) so that requests sent side by
 # side surely overlap: the request and sequential-step counts are then the same run after run, and can be asserted.
-RECORDER_LATENCY = 0.1
+RECORDER_LATENCY = 0.25
 
 
 @pytest.fixture(scope="session")
