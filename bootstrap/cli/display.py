@@ -96,6 +96,26 @@ def plan_progress(environment, result):
     return f"{environment}: {plan_summary(result)}: {verdict} ({result.seconds:.0f}s)"
 
 
+def drift_row(environment, result):
+    """A row of `ecsenv drift --all`: (real drift, drift made by deploys), or the error that environment failed with."""
+    if isinstance(result, Exception):
+        return {"environment": environment, "drift": None, "deploys": None,
+                "result": f"failed: {str(result).splitlines()[0]}"}
+    real, deploys = result
+    return {"environment": environment, "drift": len(real), "deploys": len(deploys),
+            "result": "drifted" if real else "no drift"}
+
+
+def drift_progress(environment, result):
+    """The line `ecsenv drift --all` prints as an environment finishes."""
+    if isinstance(result, Exception):
+        return plan_progress(environment, result)
+    real, deploys = result
+    if not real:
+        return f"{environment}: no drift" + (f" ({len(deploys)} changed by deploys)" if deploys else "")
+    return f"{environment}: drifted: " + ", ".join(address for address, _ in real)
+
+
 def format_attempt(attempt):
     """`rollback to 1a2b3c4d5e6f (from 9f8e7d6c5b4a): succeeded` / `deploy 1a2b3c4d5e6f: timed out`."""
     kind = attempt["kind"]

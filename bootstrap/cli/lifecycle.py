@@ -18,15 +18,8 @@ def cmd_plan(ctx):
 
     config = ctx.config
     form = ctx.args.format
-    if ctx.args.all == bool(ctx.args.environment):
-        raise UserError("name one environment, or pass --all")
-    if ctx.args.parallel and not ctx.args.all:
-        raise UserError("--parallel goes with --all (one environment is one plan)")
-    if ctx.args.all:
-        import os
-
-        workers = ctx.args.parallel or os.cpu_count() or 1
-        results = lifecycle.plan_all(ctx.project_dir, config, _terraform(ctx, color=False), workers=workers,
+    if _all_environments(ctx):
+        results = lifecycle.plan_all(ctx.project_dir, config, _terraform(ctx, color=False), workers=_workers(ctx),
                                      reinit=ctx.args.reinit,
                                      progress=lambda name, result: print(display.plan_progress(name, result),
                                                                          file=sys.stderr, flush=True))
@@ -116,12 +109,29 @@ def cmd_apply(ctx):
     return EXIT_OK
 
 
+def _all_environments(ctx):
+    """True for --all; refuses a command line that names neither one environment nor --all, or both."""
+    if ctx.args.all == bool(ctx.args.environment):
+        raise UserError("name one environment, or pass --all")
+    if ctx.args.parallel and not ctx.args.all:
+        raise UserError(f"--parallel goes with --all (one environment is one {ctx.args.command})")
+    return ctx.args.all
+
+
+def _workers(ctx):
+    import os
+
+    return ctx.args.parallel or os.cpu_count() or 1
+
+
 def cmd_drift(ctx):
     from bootstrap.cli import reports
     from bootstrap.lifecycle import plans as lifecycle
 
-    environment = ctx.args.environment
     form = ctx.args.format
+    if _all_environments(ctx):
+        return _drift_all(ctx, form)
+    environment = ctx.args.environment
     real, deploys = lifecycle.drift(ctx.project_dir, ctx.config, environment,
                                     _terraform(ctx, color=False if form != "text" else None), echo=echo_to(sys.stderr))
     if form == "json":
@@ -131,6 +141,27 @@ def cmd_drift(ctx):
     else:
         print(reports.drift_text(environment, real, deploys))
     return EXIT_PENDING if real else EXIT_OK
+
+
+def _drift_all(ctx, form):
+    from bootstrap.cli import display, reports
+    from bootstrap.lifecycle import plans as lifecycle
+
+    results = lifecycle.drift_all(ctx.project_dir, ctx.config, _terraform(ctx, color=False), workers=_workers(ctx),
+                                  progress=lambda name, result: print(display.drift_progress(name, result),
+                                                                      file=sys.stderr, flush=True))
+    if form == "json":
+        print(reports.to_json(reports.drift_all_document(results)))
+    elif form == "markdown":
+        print(reports.drift_all_markdown(results))
+    else:
+        print(display.format_table([display.drift_row(name, result) for name, result in results.items()],
+                                   [("environment", "ENVIRONMENT"), ("drift", "DRIFT"), ("deploys", "BY DEPLOYS"),
+                                    ("result", "RESULT")]))
+    outcomes = list(results.values())
+    if any(isinstance(outcome, Exception) for outcome in outcomes):
+        return EXIT_FAILED
+    return EXIT_PENDING if any(outcome[0] for outcome in outcomes) else EXIT_OK
 
 
 def cmd_tf(ctx):

@@ -79,6 +79,29 @@ def drift_markdown(environment, real, deploys):
     return "\n".join(lines)
 
 
+def drift_all_document(results):
+    """`drift --all --format json`: every environment's drift document, or its error."""
+    environments = []
+    for environment, result in results.items():
+        if isinstance(result, Exception):
+            environments.append({"environment": environment, "drifted": None, "error": str(result)})
+        else:
+            environments.append(drift_document(environment, *result))
+    return {"environments": environments, "drifted": any(item["drifted"] for item in environments),
+            "failed": [item["environment"] for item in environments if "error" in item]}
+
+
+def drift_all_markdown(results):
+    """`drift --all --format markdown`: one report for a scheduled job's summary, environments that failed first."""
+    failed = {name: result for name, result in results.items() if isinstance(result, Exception)}
+    lines = ["## ecsenv drift", ""]
+    for environment, error in failed.items():
+        lines += [f"### ecsenv drift: {environment}", "", f"**failed**: {code_span(str(error).splitlines()[0])}", ""]
+    lines += [drift_markdown(environment, *result) for environment, result in results.items()
+              if environment not in failed]
+    return "\n".join(lines)
+
+
 # ------------------------------------------------------------------------------------------------- env, secrets
 
 ENVIRONMENT_COLUMNS = [("name", "Environment"), ("region", "Region"), ("account_id", "Account"),

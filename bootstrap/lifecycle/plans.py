@@ -107,18 +107,33 @@ def plan(project_dir, config, environment, terraform, echo=None, reinit=False, p
 
 
 def plan_all(project_dir, config, terraform, workers=4, progress=None, reinit=False):
-    """Plan every environment, at most `workers` at once. Inits run one at a time (terraform's plugin cache is not
-    safe for concurrent inits: https://developer.hashicorp.com/terraform/cli/config/config-file#provider-plugin-
-    cache), then the plans run several at once (separate roots and states do not interfere). All inits come first:
-    a plan notes whether the work tree is dirty, and an init writing its lock file beside a running plan would make
-    that answer depend on timing. Output is captured, not streamed;
-    progress(environment, PlanResult or EcsenvError) is called as each finishes. Returns {environment: PlanResult or
-    the EcsenvError it failed with}, in environment order. An interrupt is passed on to every running terraform;
-    TerraformInterrupted is raised once they have all exited."""
+    """Plan every environment: {environment: PlanResult or the EcsenvError it failed with} (see every_environment)."""
+    return every_environment(project_dir, config, terraform,
+                             lambda environment: plan(project_dir, config, environment, terraform, prepared=True),
+                             workers, progress, reinit)
+
+
+def drift_all(project_dir, config, terraform, workers=4, progress=None, reinit=False):
+    """Look for drift in every environment: {environment: (real drift, drift made by deploys) or the EcsenvError it
+    failed with} (see every_environment)."""
+    return every_environment(project_dir, config, terraform,
+                             lambda environment: drift(project_dir, config, environment, terraform, prepared=True),
+                             workers, progress, reinit)
+
+
+def every_environment(project_dir, config, terraform, run, workers=4, progress=None, reinit=False):
+    """run(environment) for every environment, at most `workers` at once. Inits run one at a time (terraform's
+    plugin cache is not safe for concurrent inits: https://developer.hashicorp.com/terraform/cli/config/config-file#
+    provider-plugin-cache), then the runs go several at once (separate roots and states do not interfere). All inits
+    come first: a plan notes whether the work tree is dirty, and an init writing its lock file beside a running plan
+    would make that answer depend on timing. Output is captured, not streamed; progress(environment, result or
+    EcsenvError) is called as each finishes. Returns {environment: result or the EcsenvError it failed with}, in
+    environment order. An interrupt is passed on to every running terraform; TerraformInterrupted is raised once
+    they have all exited."""
     shared = terraform.env.get("TF_DATA_DIR")
     if shared and os.path.isabs(shared):
         raise UserError(f"TF_DATA_DIR={shared} would give every environment the same terraform data directory: "
-                        "unset it (or make it relative) for `ecsenv plan --all`, or plan one environment at a time")
+                        "unset it (or make it relative) to run terraform in every environment, or name one")
     names = environment_names(config)
     results = {}
     one_at_a_time = threading.Lock()  # progress lines come from several threads
@@ -146,7 +161,7 @@ def plan_all(project_dir, config, terraform, workers=4, progress=None, reinit=Fa
         def one(environment):
             started = time.monotonic()
             try:
-                return finish(environment, plan(project_dir, config, environment, terraform, prepared=True))
+                return finish(environment, run(environment))
             except EcsenvError as exc:
                 exc.seconds = time.monotonic() - started
                 return finish(environment, exc)
@@ -276,12 +291,13 @@ def interrupted_apply(environment, stop):
     return TerraformInterrupted(stop.command, stop.root, stop.returncode, stop.forced, stop.tail, text)
 
 
-def drift(project_dir, config, environment, terraform, echo=None):
+def drift(project_dir, config, environment, terraform, echo=None, prepared=False):
     """(real drift, drift made by deploys): lists of (address, changed attribute names), from a refresh-only plan
-    (what counts as drift: lifecycle/drift.py)."""
+    (what counts as drift: lifecycle/drift.py). prepared: the root's init has been run already (drift_all)."""
     from bootstrap.lifecycle.drift import split_drift
 
-    root = prepare(project_dir, config, environment, terraform, echo)
+    root = (environment_root(project_dir, config, environment) if prepared
+            else prepare(project_dir, config, environment, terraform, echo))
     plan_file = os.path.join(os.path.abspath(layout.ensure(project_dir, "plans")), f"{environment}-drift.tfplan")
     files.prepare_private_target(plan_file, project_dir)
     try:

@@ -395,6 +395,23 @@ def test_drift_lists_what_changed_behind_terraforms_back(repo, boto, capsys, mon
     assert code == 3, out + err
     assert "drift: aws_s3_bucket.assets: tags" in out
 
+    # every environment at once (the scheduled drift job's command): a line each as it finishes, then the report
+    code, out, err = run(capsys, "drift", "--all", "--parallel", "2")
+    assert code == 3, out + err
+    assert "staging: drifted: aws_s3_bucket.assets" in err and "production: no drift" in err
+    rows = {line.split()[0]: line for line in out.splitlines()[1:]}
+    assert rows["staging"].split()[1:] == ["1", "0", "drifted"] and rows["global_aws"].endswith("no drift")
+    code, out, err = run(capsys, "drift", "--all", "--format", "json")
+    document = json.loads(out)
+    assert code == 3 and document["format_version"] == 1 and document["drifted"] is True
+    by_name = {item["environment"]: item for item in document["environments"]}
+    assert by_name["staging"]["drift"] == [{"address": "aws_s3_bucket.assets", "changed": ["tags", "tags_all"]}]
+    assert by_name["production"]["drifted"] is False and document["failed"] == []
+    code, out, err = run(capsys, "drift", "--all", "--format", "markdown")
+    assert code == 3 and out.startswith("## ecsenv drift") and "### ecsenv drift: staging" in out
+    code, out, err = run(capsys, "drift", "staging", "--parallel", "2")
+    assert code == 2 and "--parallel goes with --all" in err
+
 
 # ------------------------------------------------------------------ interrupts, init, backend, plan semantics
 

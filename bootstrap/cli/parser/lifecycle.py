@@ -60,12 +60,19 @@ def add_commands(commands):
     drift = command(
         commands, "drift", exit_codes("0 no drift (deploy-made changes only)", "1 terraform failed", "2 bad input",
                                       "3 drift"),
-        help="has anything changed behind Terraform's back in an environment?",
+        help="has anything changed behind Terraform's back in an environment (or --all)?",
         description="terraform plan -refresh-only: lists resources whose real state differs from the last apply. "
                     "Task definition changes on ECS services made by deploys are expected and listed apart. "
                     "Attributes that companion resources fill in after a first apply (security-group rules, "
-                    "routes, role policies, Elastic IP associations, target groups' load balancers) are not drift.")
-    environment_argument(drift)
+                    "routes, role policies, Elastic IP associations, target groups' load balancers) are not drift.",
+        epilog="With --all: a line per environment as it finishes, then a table (or one json document, or one "
+               "markdown report for a scheduled job's summary); exit 1 if any environment failed, else 3 if any "
+               "drifted.")
+    drift.add_argument("environment", nargs="?", help=ENVIRONMENT_HELP)
+    drift.add_argument("--all", action="store_true", help="every environment (inits one at a time, refreshes "
+                       "several at once)")
+    drift.add_argument("--parallel", type=positive_int, metavar="N", default=None,
+                       help="with --all: at most N environments at once (default: the number of CPU cores)")
     format_option(drift, " (with json or markdown, terraform's output goes to stderr)")
     lock_timeout_option(drift)
 
