@@ -51,6 +51,7 @@ class ServiceRecord:
     rollback: bool = False  # deploymentConfiguration.deploymentCircuitBreaker.rollback, from the requests
     template: dict = field(default_factory=dict)  # moto's deployment document: the fields we do not model
     events: list = field(default_factory=list)  # newest first, ahead of moto's own
+    grace_seconds: int | None = None  # healthCheckGracePeriodSeconds as last written (moto drops it)
 
 
 def _deployment_id():
@@ -99,6 +100,8 @@ class Deployments:
             self._services[record.arn] = record
         if rollback is not None:
             record.rollback = rollback
+        if request.get("healthCheckGracePeriodSeconds") is not None:
+            record.grace_seconds = request["healthCheckGracePeriodSeconds"]
         primary = record.deployments[0] if record.deployments else None
         if primary and primary.task_definition == service["taskDefinition"] and not request.get("forceNewDeployment"):
             primary.desired = service["desiredCount"]  # a scaling change: the same deployment, new desired count
@@ -166,6 +169,10 @@ class Deployments:
         record = self._services.get(service.get("serviceArn"))
         if record is None or not record.deployments:
             return service
+        if record.grace_seconds is not None:
+            # Create/UpdateService's healthCheckGracePeriodSeconds is reported back in the Service object
+            # (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Service.html); moto always says 0.
+            service = dict(service, healthCheckGracePeriodSeconds=record.grace_seconds)
         record.deployments[0].desired = service.get("desiredCount", record.deployments[0].desired)
         if record.deployments[0].rollout == "COMPLETED":
             record.deployments[0].running = record.deployments[0].desired

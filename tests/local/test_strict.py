@@ -125,6 +125,19 @@ def test_without_rollback_the_failed_deployment_stays_primary(ecs, strict_env):
     assert failed["deployments"][0]["rolloutStateReason"]
 
 
+def test_the_health_check_grace_period_is_reported_as_written(ecs):
+    # moto reports 0 whatever was written, so a Terraform root with a grace period planned a change after every
+    # apply on the emulator (the scaffolded stack's re-plan must be empty: tests/e2e/test_scaffold.py).
+    v1 = register(ecs, "nginx:1")
+    ecs.create_service(cluster=CLUSTER, serviceName="strictcheck-web", taskDefinition=v1, desiredCount=1,
+                       healthCheckGracePeriodSeconds=60)
+    assert service(ecs)["healthCheckGracePeriodSeconds"] == 60
+    answer = ecs.update_service(cluster=CLUSTER, service="strictcheck-web", healthCheckGracePeriodSeconds=45)
+    assert answer["service"]["healthCheckGracePeriodSeconds"] == 45
+    ecs.update_service(cluster=CLUSTER, service="strictcheck-web", desiredCount=2)  # not given: kept
+    assert service(ecs)["healthCheckGracePeriodSeconds"] == 45
+
+
 def test_timings_are_configurable_at_run_time(ecs, strict_env):
     assert strict_api(strict_env, "config", deployment_seconds=0)["deployment_seconds"] == 0
     create_service(ecs, register(ecs, "nginx:1"))
