@@ -56,16 +56,15 @@ def _next_steps(ctx, result):
     if not result.changes:
         yield "No changes: the environment matches this commit."
         return
+    plan, apply = ctx.command(f"plan {environment}"), ctx.command(f"apply {environment}")  # with --local, -C DIR
     if result.lock_files_written:
         yield (f"Saved the plan, but terraform init wrote {', '.join(result.lock_files_written)} (the provider "
-               f"versions it chose), which is not committed: commit it, then run `ecsenv plan {environment}` again "
-               f"and `ecsenv apply {environment}`.")
+               f"versions it chose), which is not committed: commit it, then run `{plan}` again and `{apply}`.")
     elif result.dirty:
         yield ("Saved the plan, made from a work tree with uncommitted changes: commit them and run "
-               f"`ecsenv plan {environment}` again, then `ecsenv apply {environment}` (or apply this plan with "
-               f"`ecsenv apply {environment} --allow-dirty`).")
+               f"`{plan}` again, then `{apply}` (or apply this plan with `{apply} --allow-dirty`).")
     else:
-        yield f"Saved the plan: apply it with `ecsenv apply {environment}`."
+        yield f"Saved the plan: apply it with `{apply}`."
     waiting = _promotion_wait(ctx, environment, result.sha)
     if waiting:
         yield waiting
