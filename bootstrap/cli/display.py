@@ -58,6 +58,28 @@ def format_files(files, planned=False):
     return "\n".join(lines)
 
 
+def format_stack(files, project_dir, planned=False):
+    """The stack `init --scaffold` writes, one line per directory (modules/ is some 30 files): how many files it
+    creates there, and each file it keeps or refuses because one exists and differs."""
+    created, lines = {}, []
+    for item in files:
+        relative = os.path.relpath(item.path, project_dir)
+        parts = relative.split(os.sep)
+        depth = 2 if parts[0] in ("environments", ".github") else 1  # modules/ is one line
+        group = os.sep.join(parts[:depth]) + os.sep if len(parts) > depth else relative
+        if item.status == "create":
+            created[group] = created.get(group, 0) + 1
+        elif item.status == "update":
+            lines.append(f"  {'will add lines to' if planned else 'added lines to':<24} {relative}")
+        elif item.status != "unchanged":
+            lines.append(f"  {'exists, differs: kept':<24} {relative}")
+    verb = "will create" if planned else "created"
+    head = [f"  {verb:<24} {group}" + (f" ({count} files)" if count > 1 else "") for group, count in created.items()]
+    if not head and not lines:
+        return "Stack: every file is already there, unchanged."
+    return "\n".join(["Stack (ecsenv's Terraform code and CI workflows; yours from now on):", *head, *lines])
+
+
 def format_table(rows, columns):
     """A plain aligned table; columns are (key, heading) pairs; None prints as '-'."""
     cells = [[heading for _, heading in columns]]

@@ -10,7 +10,7 @@ from bootstrap.errors import EXIT_OK, EXIT_PENDING, UserError
 def cmd_init(ctx):
     from bootstrap.cli import display, wizard
     from bootstrap.project import answers as answer_rules
-    from bootstrap.project import backend_checks, config_edits, layout, render
+    from bootstrap.project import backend_checks, config_edits, layout, render, stack
     from bootstrap.state_backend import adopt as adoption
     from bootstrap.state_backend.apply import converge
     from bootstrap.state_backend.desired import DesiredBackend
@@ -40,7 +40,7 @@ def cmd_init(ctx):
                                        profile=args.profile, local=args.local)
     wiz = wizard.Wizard(given, interactive=interactive, assume_yes=args.yes)
     wiz.require_complete(wizard.connection_questions(previous, project_dir)
-                         + wizard.settings_questions(previous, "0" * 12))
+                         + wizard.settings_questions(previous, "0" * 12, project_dir))
 
     answers = wiz.fill(wizard.connection_questions(previous, project_dir))
     aws = ctx.aws(answers["region"], profile=answers.get("profile"))
@@ -52,7 +52,7 @@ def cmd_init(ctx):
         print("Stopped; nothing was changed.")
         return EXIT_OK
 
-    answers = wiz.fill(wizard.settings_questions(previous, identity.account_id))
+    answers = wiz.fill(wizard.settings_questions(previous, identity.account_id, project_dir))
     config = config_edits.with_state_keys(config_edits.build_config(answers, identity),
                                           answer_rules.declared_keys(declared))
     if config.state.kms_key_id:  # before anything is created: a missing key is bad input (exit 2)
@@ -61,6 +61,8 @@ def cmd_init(ctx):
             print(f"KMS key {config.state.kms_key_id} is {key_arn}; ecsenv.yaml and the IAM policies name the key ARN.")
         config.state.kms_key_id = key_arn
     config.app_repositories = previous.get("app_repositories")  # no question asks it: a re-run keeps it
+    scaffold = _wants_scaffold(args, wiz, interactive, project_dir, config)
+    stack_files = stack.planned_files(config, project_dir) if scaffold else []
     adopt = args.adopt or (interactive and not args.plan and not os.path.exists(layout.adoption_file(project_dir))
                            and wiz.confirm("Also write environments/global_aws/state_backend.tf, so Terraform takes "
                                        "over the bucket and table (import blocks, prevent_destroy)?", default=True))
@@ -68,8 +70,11 @@ def cmd_init(ctx):
     desired = DesiredBackend.from_state_config(config.state, tls_only=not ctx.args.local)
     changes = plan_backend(desired, first.backend(desired))
     print(display.format_plan(changes, identity, config.state.region, color=display.use_color()))
+    if stack_files:
+        print(display.format_stack(stack_files, project_dir, planned=True))
     print(display.format_files(files, planned=True))
     pending = [change for change in changes if change.pending]
+    pending += [planned for planned in stack_files if planned.status in (render.CREATE, render.UPDATE)]
     pending += [planned for planned in files if planned.status != render.UNCHANGED]
 
     if ctx.args.plan:
@@ -78,7 +83,8 @@ def cmd_init(ctx):
     conflicts = [planned for planned in files if planned.status in (render.EDITED, render.FOREIGN)]
     if conflicts and not ctx.args.force:
         raise render.RenderConflict(conflicts)  # before any change, so nothing is half done
-    project_files.check_writable(project_dir, [config_path, *(planned.path for planned in files)])
+    stack.check_conflicts(stack_files, project_dir)  # before any change, so nothing is half done
+    project_files.check_writable(project_dir, [config_path, *(planned.path for planned in [*stack_files, *files])])
     if any(change.pending for change in changes):
         if not wiz.confirm("Apply these changes?"):
             print("Stopped; nothing was changed.")
@@ -92,8 +98,10 @@ def cmd_init(ctx):
         print("Converged: the state bucket and lock table are already as specified; nothing was changed.")
     written = config_edits.write_config(config, config_path)
     print(f"{'Wrote' if written else 'Unchanged:'} {os.path.normpath(config_path)}.")
+    if stack_files:
+        print(display.format_stack(stack.write(stack_files), project_dir))
     print(display.format_files(render.write_planned(files, force=True)))
-    _print_next_steps(project_dir, config, local=args.local, adopt=adopt)
+    _print_next_steps(ctx, config, adopt=adopt, interactive=interactive)
     return EXIT_OK
 
 
@@ -117,25 +125,40 @@ def _first_round_trip(aws, wiz, previous, local):
     return FirstRoundTrip(aws, desired, kms_key=state.kms_key_id)
 
 
-def _print_next_steps(project_dir, config, local, adopt):
-    """What to run now, as ecsenv commands that work from this state."""
-    import glob
+def _wants_scaffold(args, wiz, interactive, project_dir, config):
+    """Whether to write ecsenv's stack: --scaffold / --no-scaffold; else, in a repository without Terraform code,
+    the wizard asks (default yes); without a terminal (or with --yes) only when asked for with --scaffold, so a
+    script never gets 60 files it did not ask for (the next steps say how)."""
+    from bootstrap.project import stack
 
-    from bootstrap.project import layout
+    if args.scaffold is not None:
+        return args.scaffold
+    if stack.has_stack(project_dir) or not interactive:
+        return False
+    environments = ", ".join(f"environments/{name}/" for name in config.environments)
+    return wiz.confirm(f"This repository has no Terraform code yet. Write ecsenv's stack: modules/, "
+                       f"environments/global_aws/, {environments}, .github/workflows/ and maskfile.md?",
+                       default=True)
 
-    ecsenv = "ecsenv --local" if local else "ecsenv"
+
+def _print_next_steps(ctx, config, adopt, interactive):
+    """What to run now, as ecsenv commands that work from this state (tests/e2e/test_scaffold.py runs them)."""
+    from bootstrap.project import layout, stack
+
     first = layout.GLOBAL_ENVIRONMENT
-    if not glob.glob(os.path.join(layout.environment_dir(project_dir, first), "*.tf")):
-        print(f"Next: commit ecsenv.yaml and the generated files. environments/{first}/ has no Terraform files "
-              "yet: copy modules/ and environments/ from ecsenv's stack (README, \"A first-time setup\"), commit, "
-              f"then `{ecsenv} plan {first}`.")
+    if not stack.has_stack(ctx.project_dir):
+        again = ctx.command("init --scaffold" + ("" if interactive else " --yes"))
+        print("Next: this repository has no Terraform code yet. `" + again + "` writes ecsenv's stack (modules/, "
+              "environments/ for global_aws and each environment, .github/workflows/, maskfile.md); or write your "
+              f"own roots under environments/ (see `{ctx.command('check')}`).")
     else:
-        order = " -> ".join([first, *config.environments])
-        print(f"Next: commit ecsenv.yaml and the generated files (git add -A && git commit), then for each root in "
-              f"promotion order ({order}): `{ecsenv} plan NAME` and `{ecsenv} apply NAME`.")
+        roots = [first, *config.environments]
+        print("Next: commit everything (git add -A && git commit -m \"ecsenv stack\"), then plan and apply each root "
+              f"in promotion order ({' -> '.join(roots)}): `{ctx.command(f'plan {first}')}`, then "
+              f"`{ctx.command(f'apply {first}')}`; then the same for {', '.join(config.environments)}.")
     if adopt:
-        print(f"{layout.adoption_file(project_dir)} is yours from now on: `{ecsenv} plan {first}` shows the bucket "
-              "and table being imported (N to import, 0 to add, 0 to change, 0 to destroy).")
+        print(f"{layout.adoption_file(ctx.project_dir)} is yours from now on: `{ctx.command(f'plan {first}')}` shows "
+              "the bucket and table being imported (N to import, 0 to add, 0 to change, 0 to destroy).")
 
 
 COMMANDS = {"init": cmd_init}

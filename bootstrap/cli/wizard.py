@@ -86,7 +86,21 @@ def connection_questions(previous, project_dir="."):
     ]
 
 
-def settings_questions(previous, account_id):
+def _default_github_repository(previous, project_dir):
+    """The repository named in ecsenv.yaml, else the one the git remote `origin` is on github.com; else none (never
+    a made-up name: the CI roles trust exactly this repository)."""
+    if previous.get("github_repository"):
+        return previous["github_repository"]
+    from bootstrap.lifecycle.git import origin_github_repository
+
+    return origin_github_repository(project_dir)
+
+
+def _parse_github_repository(text):
+    return text.strip() or None
+
+
+def settings_questions(previous, account_id, project_dir="."):
     """Asked once the account is known (the bucket name defaults to include it)."""
     return [
         Question("environments", "Environments, in promotion order (each promotes from the one before):",
@@ -115,6 +129,9 @@ def settings_questions(previous, account_id):
         Question("lock_table", "Lock table name:",
                  default=lambda a: previous.get("lock_table") or f"{a['project']}-tfstate-lock",
                  when=lambda a: a.get("locking") in ("both", "dynamodb")),
+        Question("github_repository", "GitHub repository whose workflows get the CI roles (owner/name; empty: none):",
+                 default=lambda a: _default_github_repository(previous, project_dir),
+                 parse=_parse_github_repository, optional=True),
     ]
 
 

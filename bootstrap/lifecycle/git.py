@@ -2,6 +2,7 @@
 the trunk (the branch releases come from: ecsenv.yaml's `trunk`, else the remote's HEAD branch, else main), and how
 far apart two commits are. Read-only; the git CLI does the work."""
 
+import re
 import subprocess
 
 from bootstrap.errors import UserError
@@ -150,3 +151,29 @@ def resolve_commit(project_dir, ref):
             raise UserError(f"the short SHA {ref!r} is ambiguous in this repository: give more characters")
         raise UserError(f"no commit {ref!r} in this repository (fetch it, or give the full 40-character SHA)")
     raise UserError(f"{ref!r} names no commit in this repository (a full or short SHA, a tag, or HEAD)")
+
+
+# The forms `git clone` takes for a GitHub repository: https://[user@]github.com/owner/name[.git][/],
+# ssh://git@github.com[:22]/owner/name[.git] and the scp-like git@github.com:owner/name[.git].
+_GITHUB_REMOTE = re.compile(r"^(?:(?:https?|ssh|git)://(?:[^@/]+@)?github\.com(?::\d+)?/|[^@/:]+@github\.com:)"
+                            r"([^/]+/[^/]+?)(?:\.git)?/?$", re.IGNORECASE)
+
+
+def github_repository_of(url):
+    """owner/name of a github.com remote URL, or None (another host, or not a repository URL)."""
+    from bootstrap.project import validation
+
+    match = _GITHUB_REMOTE.match((url or "").strip())
+    if not match or validation.github_repository(match.group(1)):
+        return None
+    return match.group(1)
+
+
+def origin_github_repository(project_dir):
+    """owner/name of the `origin` remote when it is on github.com; None otherwise (no git, no repository, no such
+    remote, another host)."""
+    try:
+        result = _git(project_dir, "remote", "get-url", "origin", check=False)
+    except UserError:  # git is not installed: no remote to read
+        return None
+    return github_repository_of(result.stdout) if result.returncode == 0 else None

@@ -48,8 +48,13 @@ def environment_root(project_dir, config, environment):
         raise UserError(f"{environment!r} is not an environment (known: {', '.join(environment_names(config))})")
     root = layout.environment_dir(project_dir, environment)
     if not glob.glob(os.path.join(root, "*.tf")):
-        raise UserError(f"{root} has no Terraform files: scaffold it with `ecsenv env add {environment}` "
-                        "or write its root module")
+        from bootstrap.project import stack
+
+        if not stack.has_stack(project_dir):  # `env add` would refuse: the environment is in ecsenv.yaml already
+            raise UserError(f"{root} has no Terraform files, nor has any other root: `ecsenv init --scaffold` "
+                            "writes ecsenv's stack (modules/ and every environment's root), or write your own")
+        raise UserError(f"{root} has no Terraform files: write its root module (every environment's root is the "
+                        "same code: copy another environment's .tf files and its .terraform.lock.hcl)")
     return root
 
 

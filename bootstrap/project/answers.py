@@ -10,7 +10,8 @@ from bootstrap.project.config_reader import load_config, promotion_problem
 from bootstrap.project.layout import GLOBAL_ENVIRONMENT
 from bootstrap.project.yamldoc import check_keys, expect_type, load_mapping
 
-ANSWER_KEYS = ("project", "profile", "region", "environments", "locking", "kms_key_id", "bucket", "lock_table", "tags")
+ANSWER_KEYS = ("project", "profile", "region", "environments", "locking", "kms_key_id", "bucket", "lock_table", "tags",
+               "github_repository")
 ENV_ANSWER_KEYS = {"promotes_from", "region", "account_id"}
 
 VALIDATORS = {
@@ -21,6 +22,7 @@ VALIDATORS = {
     "bucket": validation.bucket_name,
     "lock_table": validation.table_name,
     "tags": validation.tags,
+    "github_repository": validation.github_repository,
 }
 
 
@@ -73,8 +75,11 @@ def load_answers(path):
     check_keys(doc, data, set(ANSWER_KEYS))
     if "environments" in data:
         data["environments"] = _normalise_environments(doc, data["environments"])
-    for key in ("project", "region", "locking", "bucket", "lock_table", "profile"):
-        if key in data and not (isinstance(data[key], str) or key == "profile" and data[key] is None):
+    if data.get("github_repository") == "":
+        data["github_repository"] = None  # written out as empty: no GitHub Actions roles
+    for key in ("project", "region", "locking", "bucket", "lock_table", "profile", "github_repository"):
+        if key in data and not (isinstance(data[key], str)
+                                or key in ("profile", "github_repository") and data[key] is None):
             raise doc.error((key,), f"{key!r} must be a string, not {type(data[key]).__name__}")
     if data.get("tags") is None and "tags" in data:
         data["tags"] = {}
@@ -124,6 +129,7 @@ def previous_answers(config_path):
         "bucket": state.bucket,
         "tags": dict(state.tags),
         "account_id": state.account_id,
+        "github_repository": config.github_repository,  # None is an answer too: no GitHub Actions roles
     }
     if state.uses_table:
         previous["lock_table"] = state.lock_table

@@ -81,7 +81,8 @@ def build_config(answers, identity):
                                 promotes_from=settings.get("promotes_from"))
         for name, settings in answers["environments"].items()
     }
-    return ProjectConfig(project=answers["project"], state=state, environments=environments)
+    return ProjectConfig(project=answers["project"], state=state, environments=environments,
+                         github_repository=answers.get("github_repository") or None)
 
 
 def write_config(config, config_path):

@@ -18,6 +18,8 @@ ADOPTION_FILE = "state_backend.tf"
 LOCK_FILE = ".terraform.lock.hcl"  # terraform's provider lock file, committed with each root
 STATE_DIR = ".ecsenv"
 WORKING_FILE_SUFFIXES = (".tfstate", ".tfstate.backup", ".tfplan")  # terraform's, never part of a root's code
+WORKFLOWS_DIR = os.path.join(".github", "workflows")
+MASKFILE = "maskfile.md"
 
 
 def _templates_dir():
@@ -29,6 +31,17 @@ def _templates_dir():
 
 
 TEMPLATES = _templates_dir()
+
+
+def _stack_dir():
+    """The stack `ecsenv init --scaffold` writes (modules/, environments/, .github/workflows/, maskfile.md): the
+    top of a checkout, or the copy a wheel installs as bootstrap/stack (setup.cfg maps one onto the other)."""
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "stack"
+    return installed if installed.is_dir() else package.parent
+
+
+STACK = _stack_dir()
 
 
 def config_path(project_dir):

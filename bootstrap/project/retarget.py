@@ -35,6 +35,7 @@ class Retarget:
     region: tuple | None = None  # (source's, target's) when they differ
     account: tuple | None = None  # (source's, target's) when they differ
     network: tuple | None = None  # (source's VPC network, target's), ipaddress networks, when known
+    marked: bool = True  # False: no `ecsenv: review:` lines (a fresh stack holds nobody's values to review)
 
     def _pattern(self):
         """One regex whose alternatives are tried left to right: what is kept (group `keep`) before what changes."""
@@ -60,11 +61,7 @@ class Retarget:
             return match.group(0)
         text = match.group(0)
         if match.group("name"):
-            if text.isupper():
-                return self.target.upper()
-            if text[0].isupper():
-                return self.target[0].upper() + self.target[1:]
-            return self.target
+            return _same_case(text, self.target)
         if self.region and match.group("region"):
             return self.region[1]
         if self.account and match.group("account"):
@@ -102,7 +99,7 @@ class Retarget:
             if in_comment:
                 notes.append(f"the comment named {self.source}, now {self.target}")
             notes += dict.fromkeys(derived)
-            if notes and unit[0].markable:
+            if notes and unit[0].markable and self.marked:
                 first = unit[0].text
                 indent = first[: len(first) - len(first.lstrip())]
                 out.append(f"{indent}# {MARKER} {'; '.join(notes)}\n")
@@ -123,6 +120,25 @@ class Retarget:
             notes.append(f"uses the account, now {self.account[1]} ({self.source}: {self.account[0]}): check that "
                          f"what it names is in {self.account[1]}")
         return notes
+
+
+def _same_case(found, name):
+    """`name` written as `found` was: STAGING -> PROD, Staging -> Prod, staging -> prod."""
+    if found.isupper():
+        return name.upper()
+    if found[0].isupper():
+        return name[0].upper() + name[1:]
+    return name
+
+
+def rename_words(text, names):
+    """`text` with each key of `names` (an environment's name, as a word in any case) replaced by its value, in
+    one pass, so that names may be swapped ({"staging": "production", "production": "staging"})."""
+    if not names:
+        return text
+    pattern = re.compile(r"(?<![A-Za-z0-9])(" + "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
+                         + r")(?![A-Za-z0-9])", re.IGNORECASE)
+    return pattern.sub(lambda match: _same_case(match.group(0), names[match.group(0).lower()]), text)
 
 
 def _label_pieces(line):

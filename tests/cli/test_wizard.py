@@ -122,3 +122,40 @@ def test_non_interactive_confirmation_needs_yes():
 def test_default_project_comes_from_the_directory_name():
     assert wizard._default_project("/work/My Shop_2") == "my-shop-2"
     assert wizard._default_project("/work/123") == "myproject"
+
+
+def git_repository(path, remote=None):
+    import subprocess
+
+    path.mkdir()
+    subprocess.run(["git", "init", "-q", str(path)], check=True)
+    if remote:
+        subprocess.run(["git", "-C", str(path), "remote", "add", "origin", remote], check=True)
+    return str(path)
+
+
+def github_question(project_dir, previous=None):
+    return next(q for q in wizard.settings_questions(previous or {}, "123456789012", project_dir)
+                if q.key == "github_repository")
+
+
+@pytest.mark.parametrize("remote", ["https://github.com/tarn-labs/tarn-infra.git",
+                                    "git@github.com:tarn-labs/tarn-infra", "ssh://git@github.com/tarn-labs/tarn-infra.git"])
+def test_github_repository_is_offered_from_the_origin_remote(tmp_path, remote):
+    question_ = github_question(git_repository(tmp_path / "repo", remote))
+    default = question_.default({})
+    assert default == "tarn-labs/tarn-infra"
+    assert ask(question_, ENTER, default=default) == "tarn-labs/tarn-infra"  # Enter takes it
+
+
+@pytest.mark.parametrize("remote", [None, "https://gitlab.com/tarn-labs/tarn-infra.git"])
+def test_without_a_github_remote_no_repository_is_made_up(tmp_path, remote):
+    question_ = github_question(git_repository(tmp_path / "repo", remote))
+    assert question_.default({}) is None  # never a placeholder such as acme/acme
+    assert ask(question_, ENTER, default=None) is None  # empty: no GitHub Actions roles
+    assert ask(question_, "nope" + ENTER + CTRL_U + "tarn-labs/infra" + ENTER) == "tarn-labs/infra"  # validated
+
+
+def test_the_github_repository_in_ecsenv_yaml_wins_over_the_remote(tmp_path):
+    project = git_repository(tmp_path / "repo", "git@github.com:tarn-labs/fork.git")
+    assert github_question(project, {"github_repository": "tarn-labs/upstream"}).default({}) == "tarn-labs/upstream"

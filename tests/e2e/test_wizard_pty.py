@@ -43,6 +43,8 @@ def test_main_flow_typed_in_a_terminal(spawn, project_dir, boto):
     answer(child, "Tags for the bucket and table", ENTER)
     answer(child, "State bucket name", ENTER)
     answer(child, "Lock table name", ENTER)
+    answer(child, "GitHub repository", ENTER)  # no git remote: none
+    answer(child, "Write ecsenv's stack", ENTER)  # an empty repository: the stack, by default
     answer(child, "Also write environments/global_aws/state_backend.tf", ENTER)
     child.expect_exact("+ bucket")
     child.expect_exact("14 to create, 0 to change, 0 already right.")
@@ -59,14 +61,17 @@ def test_main_flow_typed_in_a_terminal(spawn, project_dir, boto):
     adoption = (project_dir / "environments" / "global_aws" / "state_backend.tf").read_text()
     assert 'bucket = "shop-tfstate-123456789012"' in adoption and "import {" in adoption
     assert (project_dir / "environments" / "staging" / "backend.s3.tfbackend").exists()
+    assert (project_dir / "environments" / "production" / "main.tf").exists()
+    assert (project_dir / "modules" / "cluster" / "main.tf").exists()
+    assert "github_repository" not in config
 
-    # The second run offers the saved values and finds nothing to do.
+    # The second run offers the saved values and finds nothing to do (the stack is there: not offered again).
     child = spawn()
     answer(child, "Project name", ENTER)
     answer(child, "AWS region", ENTER)
     answer(child, "Continue with this account?", ENTER)
     for prompt in ("Environments", "State locking", "State encryption", "Tags", "State bucket name",
-                   "Lock table name"):
+                   "Lock table name", "GitHub repository"):
         answer(child, prompt, ENTER)
     child.expect_exact("0 to create, 0 to change, 12 already right.")
     child.expect_exact("Converged")
@@ -88,8 +93,11 @@ def test_lockfile_and_kms_choices_in_a_terminal(spawn, project_dir, boto):
     answer(child, "KMS key id", key_id + ENTER)
     answer(child, "Tags", ENTER)
     answer(child, "State bucket name", ENTER)
+    answer(child, "GitHub repository", ENTER)
+    answer(child, "Write ecsenv's stack", "n")
     answer(child, "Also write environments/global_aws/state_backend.tf", "n")
     answer(child, "Apply these changes?", ENTER)
+    child.expect_exact("`ecsenv init --scaffold` writes ecsenv's stack")  # declined now, offered for later
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
@@ -98,14 +106,15 @@ def test_lockfile_and_kms_choices_in_a_terminal(spawn, project_dir, boto):
     assert config["environments"]["prod"]["promotes_from"] == "dev"
     assert boto.dynamodb.list_tables()["TableNames"] == []
     assert not (project_dir / "environments" / "global_aws" / "state_backend.tf").exists()
+    assert not (project_dir / "modules").exists() and not (project_dir / "environments" / "dev" / "main.tf").exists()
 
 
 @pytest.mark.parametrize("stop_at", ["Project name", "Apply these changes?"])
 def test_ctrl_c_at_a_prompt_writes_nothing_and_exits_130(spawn, project_dir, boto, stop_at):
     child = spawn()
     prompts = ["Project name", "AWS region", "Continue with this account?", "Environments", "State locking",
-               "State encryption", "Tags", "State bucket name", "Lock table name", "Also write",
-               "Apply these changes?"]
+               "State encryption", "Tags", "State bucket name", "Lock table name", "GitHub repository",
+               "Write ecsenv's stack", "Also write", "Apply these changes?"]
     for prompt in prompts:
         if prompt == stop_at:
             answer(child, prompt, CTRL_C)
@@ -115,19 +124,20 @@ def test_ctrl_c_at_a_prompt_writes_nothing_and_exits_130(spawn, project_dir, bot
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 130
-    assert not (project_dir / "ecsenv.yaml").exists()
+    assert not (project_dir / "ecsenv.yaml").exists() and not (project_dir / "modules").exists()
     assert boto.s3.list_buckets()["Buckets"] == []
 
 
 def test_declining_to_apply_changes_nothing(spawn, project_dir, boto):
     child = spawn()
     for prompt in ("Project name", "AWS region", "Continue with this account?", "Environments", "State locking",
-                   "State encryption", "Tags", "State bucket name", "Lock table name", "Also write"):
+                   "State encryption", "Tags", "State bucket name", "Lock table name", "GitHub repository",
+                   "Write ecsenv's stack", "Also write"):
         answer(child, prompt, ENTER)
     answer(child, "Apply these changes?", "n")
     child.expect_exact("Stopped; nothing was changed.")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
-    assert not (project_dir / "ecsenv.yaml").exists()
+    assert not (project_dir / "ecsenv.yaml").exists() and not (project_dir / "modules").exists()
     assert boto.s3.list_buckets()["Buckets"] == []

@@ -16,13 +16,24 @@ def add_commands(commands):
                     "apply. Re-running on a converged account makes no write call.",
         epilog="Non-interactive (stdin not a terminal, --answers or --yes): never prompts; a missing answer "
                "is an error (exit 2) unless --yes accepts the defaults. Answers file keys: project, profile, "
-               "region, environments, locking, kms_key_id, bucket, lock_table, tags.")
+               "region, environments, locking, kms_key_id, bucket, lock_table, tags, github_repository (default: "
+               "the git remote `origin` on github.com, else none).\n\n"
+               "A repository without Terraform code (no .tf file under modules/ or environments/) can get "
+               "ecsenv's whole stack: modules/, environments/global_aws/, environments/NAME/ for each environment "
+               "(the same code; env.auto.tfvars holds what differs, e.g. VPC networks that do not overlap), "
+               ".github/workflows/ and maskfile.md. The wizard offers it (default yes); without a terminal, or "
+               "with --yes, it is written only with --scaffold. Existing files are never overwritten: a workflow "
+               "or maskfile.md of your own is kept, and Terraform files that differ refuse the run (exit 2) "
+               "before anything is changed.")
     init.add_argument("--answers", metavar="FILE", help="YAML file with the answers (no questions asked)")
     init.add_argument("-y", "--yes", action="store_true", help="accept defaults for unanswered questions and apply "
                       "without asking")
     init.add_argument("--plan", action="store_true", help="only print the changes; write nothing. "
                       "Exit 3 if changes are pending, 0 if converged")
     init.add_argument("--force", action="store_true", help="replace generated files even if changed by hand")
+    init.add_argument("--scaffold", action=argparse.BooleanOptionalAction, default=None,
+                      help="write ecsenv's Terraform stack and CI workflows into a repository that has no Terraform "
+                           "code (see below); --no-scaffold: never. Default: ask on a terminal (yes), else no")
     init.add_argument("--adopt", action="store_true",
                       help="also write environments/global_aws/state_backend.tf: the bucket and table as Terraform "
                            "resources with import blocks and prevent_destroy, so Terraform takes them over")
