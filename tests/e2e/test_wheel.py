@@ -1,7 +1,8 @@
 """The package as a user installs it: a wheel built from this checkout, installed (not editable) into a fresh
 virtualenv outside the checkout, runs `ecsenv init --plan`, `ecsenv init` and `ecsenv render` against the moto
-server. This proves the top-level templates/ directory is packaged (as bootstrap/templates) and nothing reads files
-from the checkout."""
+server. This proves the top-level templates/ directory is packaged (as bootstrap/templates), and the stack `init
+--scaffold` writes (the repository's own modules/, environments/, .github/workflows/, maskfile.md, as
+bootstrap/stack), and nothing reads files from the checkout."""
 
 import os
 import subprocess
@@ -55,14 +56,23 @@ def test_a_wheel_installed_outside_the_checkout_plans_inits_and_renders(installe
                              capture_output=True, text=True, cwd=project, check=True)
     assert not located.stdout.startswith(str(REPO)), "the installed package must not be the checkout's"
 
-    planned = run(installed, project, "init", "--plan", "--answers", "answers.yaml")
+    planned = run(installed, project, "init", "--plan", "--scaffold", "--answers", "answers.yaml")
     assert planned.returncode == 3, planned.stdout + planned.stderr  # changes pending: nothing exists yet
     assert "wheelhouse-state" in planned.stdout and "environments/qa/backend.s3.tfbackend" in planned.stdout
+    for line in ("will create              modules/ (32 files)", "environments/global_aws/ (7 files)",
+                 "environments/live/ (4 files)", ".github/workflows/ (4 files)", "maskfile.md"):
+        assert line in planned.stdout, line
 
-    applied = run(installed, project, "init", "--answers", "answers.yaml", "--yes")
+    applied = run(installed, project, "init", "--answers", "answers.yaml", "--yes", "--scaffold")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     backend = (project / "environments" / "live" / "backend.s3.tfbackend").read_text()
     assert 'key          = "live/terraform.tfstate"' in backend or "live/terraform.tfstate" in backend
+    for path in ("modules/cluster/main.tf", "environments/global_aws/.terraform.lock.hcl", "environments/qa/main.tf",
+                 "environments/live/variables.tf", ".github/workflows/pull_request.yml", "maskfile.md"):
+        assert (project / path).is_file(), f"{path}: not in the wheel's stack"
+    assert (project / "environments" / "qa" / "main.tf").read_text() == \
+        (REPO / "environments" / "staging" / "main.tf").read_text()
+    assert 'APP_ENV = "live"' in (project / "environments" / "live" / "env.auto.tfvars").read_text()
 
     (project / "environments" / "qa" / "backend.s3.tfbackend").unlink()
     rendered = run(installed, project, "render")
