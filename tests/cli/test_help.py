@@ -49,3 +49,14 @@ def test_the_environment_positional_has_help():
         for action in parser._actions:
             if action.dest == "environment":
                 assert action.help, f"{' '.join(path)}: the environment positional has no help"
+
+
+def test_init_help_explains_the_scaffold_and_its_default_without_a_terminal(capsys):
+    code, out, err = run(["init", "--help"])
+    text = " ".join(out.split())
+    assert "--scaffold, --no-scaffold" in text
+    for phrase in ("modules/, environments/global_aws/, environments/NAME/ for each environment",
+                   ".github/workflows/ and maskfile.md", "The wizard offers it (default yes)",
+                   "without a terminal, or with --yes, it is written only with --scaffold",
+                   "Existing files are never overwritten", "github_repository"):
+        assert phrase in text, phrase
