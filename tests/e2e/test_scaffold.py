@@ -1,7 +1,8 @@
 """A first-time setup from an empty git repository, as a user does it on the embedded emulator (`ecsenv local
 start`, answering as an account, region and project that appear nowhere else in the repository): init, then every
 command init and plan print as the next step, run as printed, until the first environment is applied with real
-terraform and a new plan finds nothing to change. One apply (the first environment's): global_aws is planned."""
+terraform and a new plan finds nothing to change. One apply (the first environment's): global_aws is planned, with
+the state backend adopted by `init --adopt`'s import blocks."""
 
 import os
 import re
@@ -62,8 +63,10 @@ def test_an_empty_repository_is_scaffolded_planned_and_applied_on_the_emulator(e
     answers = str(project.parent / "answers.yaml")
     run(project, env, "ecsenv local start")
 
-    out = run(project, env, f"ecsenv --local init --answers {answers} --yes")  # no terminal, no flag: no stack
+    # No terminal, no --scaffold: no stack. --adopt: state_backend.tf, which global_aws's plan must take as it is.
+    out = run(project, env, f"ecsenv --local init --answers {answers} --yes --adopt")
     assert "AWS account 604917382256" in out and not (project / "modules").exists()
+    assert "aws_s3_bucket_policy" not in (project / "environments" / "global_aws" / "state_backend.tf").read_text()
     scaffold = next(command for command in next_commands(out) if isinstance(command, str))
     assert scaffold == "ecsenv --local init --scaffold --yes"
 
@@ -80,7 +83,9 @@ def test_an_empty_repository_is_scaffolded_planned_and_applied_on_the_emulator(e
     assert run(project, env, "git status --porcelain") == ""
 
     out = run(project, env, "ecsenv --local plan global_aws", expect=3)
-    assert "global_aws at" in out and "to add, 0 to change, 0 to destroy" in out
+    # The bucket and its settings are imported (no policy on the emulator); global_aws's provider default_tags add
+    # its `ecsenv:project` tag to the bucket (the one change).
+    assert "Plan: 6 to import," in out and "global_aws at" in out and "0 to destroy" in out
 
     # The same for the first environment (`then the same for qa, live`): plan, then the apply plan prints.
     out = run(project, env, "ecsenv --local plan qa", expect=3)
