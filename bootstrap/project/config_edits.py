@@ -86,13 +86,15 @@ def build_config(answers, identity):
 
 
 def write_config(config, config_path):
-    """Write ecsenv.yaml unless it already says the same; True when written. `services` is not asked by `init`:
-    the file's own is kept when `config` has none."""
+    """Write ecsenv.yaml unless it already says the same; True when written. `services` and `trunk` are not asked
+    by `init`: the file's own are kept when `config` has none."""
     if os.path.exists(config_path):
         try:
             previous = load_config(config_path)
             if not config.services:
                 config.services = previous.services
+            if config.trunk is None:
+                config.trunk = previous.trunk
             if previous.to_dict() == config.to_dict():
                 return False
         except UserError:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from bootstrap.errors import UserError
 from bootstrap.project import layout, networks
-from bootstrap.project.config import GLOBAL_ENVIRONMENT
+from bootstrap.project.layout import GLOBAL_ENVIRONMENT
 from bootstrap.project.retarget import Retarget, rename_words
 
 TEMPLATE_ENVIRONMENT = "staging"  # the app root every environment is made from

@@ -120,3 +120,14 @@ def test_github_repository_defaults_to_the_git_remote(boto, project_dir, capsys)
     (project_dir / "ecsenv.yaml").unlink()
     assert init(capsys, project_dir)[0] == 0
     assert "github_repository" not in yaml.safe_load((project_dir / "ecsenv.yaml").read_text())  # github.com only
+
+
+def test_a_rerun_keeps_what_no_question_asks(boto, project_dir, capsys):
+    assert init(capsys, project_dir)[0] == 0
+    path = project_dir / "ecsenv.yaml"
+    path.write_text(path.read_text().replace("project: quillmark\n", "project: quillmark\ntrunk: develop\n"
+                                             "github_repository: quill-works/infra\n", 1))
+    code, out, err = init(capsys, project_dir)
+    assert code == 0, err
+    config = yaml.safe_load(path.read_text())
+    assert config["trunk"] == "develop" and config["github_repository"] == "quill-works/infra"
