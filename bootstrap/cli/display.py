@@ -72,7 +72,10 @@ def format_stack(files, project_dir, planned=False):
         elif item.status == "update":
             lines.append(f"  {'will add lines to' if planned else 'added lines to':<24} {relative}")
         elif item.status != "unchanged":
-            lines.append(f"  {'exists, differs: kept':<24} {relative}")
+            from bootstrap.project.stack import is_own_file
+
+            kept = "exists, differs: kept" if is_own_file(item.path, project_dir) else "exists, differs: refused"
+            lines.append(f"  {kept:<24} {relative}")
     verb = "will create" if planned else "created"
     head = [f"  {verb:<24} {group}" + (f" ({count} files)" if count > 1 else "") for group, count in created.items()]
     if not head and not lines:

@@ -86,10 +86,21 @@ def test_terraform_code_of_its_own_refuses_the_scaffold_before_any_change(boto, 
     code, out, err = init(capsys, project_dir, "--scaffold")
     assert code == 2
     assert "modules/cluster/main.tf already exists and differs from ecsenv's stack" in err
+    assert "exists, differs: refused modules/cluster/main.tf" in out
     assert "nothing was changed" in err
     assert api_calls.writes == [] and not (project_dir / "ecsenv.yaml").exists()
     assert (project_dir / "modules" / "cluster" / "main.tf").read_text() == "# ours\n"
     assert not (project_dir / "environments").exists()
+
+
+def test_a_workflow_of_its_own_is_kept_and_said_so(boto, project_dir, capsys):
+    (project_dir / ".github" / "workflows").mkdir(parents=True)
+    (project_dir / ".github" / "workflows" / "deploy.yml").write_text("name: ours\n")
+    code, out, err = init(capsys, project_dir, "--scaffold")
+    assert code == 0, err
+    assert "exists, differs: kept    .github/workflows/deploy.yml" in out
+    assert "created                  .github/workflows/ (3 files)" in out
+    assert (project_dir / ".github" / "workflows" / "deploy.yml").read_text() == "name: ours\n"
 
 
 def test_no_scaffold_writes_no_stack(boto, project_dir, capsys):
