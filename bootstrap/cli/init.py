@@ -150,7 +150,7 @@ def _print_next_steps(ctx, config, adopt, interactive):
         again = ctx.command("init --scaffold" + ("" if interactive else " --yes"))
         print("Next: this repository has no Terraform code yet. `" + again + "` writes ecsenv's stack (modules/, "
               "environments/ for global_aws and each environment, .github/workflows/, maskfile.md); or write your "
-              f"own roots under environments/ (see `{ctx.command('check')}`).")
+              "own roots under environments/.")
     else:
         roots = [first, *config.environments]
         print("Next: commit everything (git add -A && git commit -m \"ecsenv stack\"), then plan and apply each root "
@@ -158,7 +158,7 @@ def _print_next_steps(ctx, config, adopt, interactive):
               f"`{ctx.command(f'apply {first}')}`; then the same for {', '.join(config.environments)}.")
     if adopt:
         print(f"{layout.adoption_file(ctx.project_dir)} is yours from now on: `{ctx.command(f'plan {first}')}` shows "
-              "the bucket and table being imported (N to import, 0 to add, 0 to change, 0 to destroy).")
+              "the bucket and table being imported (N to import), destroying nothing.")
 
 
 COMMANDS = {"init": cmd_init}

@@ -78,6 +78,9 @@ def test_an_empty_repository_is_scaffolded_planned_and_applied_on_the_emulator(e
     steps = next_commands(out)
     commit = next(step for step in steps if isinstance(step, list))
     assert steps[steps.index(commit) + 1:] == ["ecsenv --local plan global_aws", "ecsenv --local apply global_aws"]
+    fmt = subprocess.run([terraform_or_skip(), "fmt", "-check", "-recursive", "-diff"], cwd=project,
+                         capture_output=True, text=True, timeout=60)
+    assert fmt.returncode == 0, f"the scaffolded stack is not fmt-clean:\n{fmt.stdout}{fmt.stderr}"
     for command in commit:
         run(project, env, command)
     assert run(project, env, "git status --porcelain") == ""
