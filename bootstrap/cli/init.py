@@ -66,7 +66,7 @@ def cmd_init(ctx):
     adopt = args.adopt or (interactive and not args.plan and not os.path.exists(layout.adoption_file(project_dir))
                            and wiz.confirm("Also write environments/global_aws/state_backend.tf, so Terraform takes "
                                        "over the bucket and table (import blocks, prevent_destroy)?", default=True))
-    files = adoption.generated_files(config, project_dir, adopt, tls_only=not args.local)
+    files = adoption.generated_files(config, project_dir, adopt)
     desired = DesiredBackend.from_state_config(config.state, tls_only=not ctx.args.local)
     changes = plan_backend(desired, first.backend(desired))
     print(display.format_plan(changes, identity, config.state.region, color=display.use_color()))

@@ -31,11 +31,9 @@ TEMPLATE = "state_backend.tf.j2"
 _KMS_KEY_ID = re.compile(r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$")
 
 
-def adoption_file(config, tls_only=True):
-    """The text of environments/global_aws/state_backend.tf for a bootstrap.config.ProjectConfig (no header).
-    tls_only=False (the local emulator, where init puts no bucket policy): no policy to import, since importing one
-    that does not exist fails the plan."""
-    desired = DesiredBackend.from_state_config(config.state, tls_only=tls_only)
+def adoption_file(config):
+    """The text of environments/global_aws/state_backend.tf for a bootstrap.config.ProjectConfig (no header)."""
+    desired = DesiredBackend.from_state_config(config.state)
     encryption = desired.encryption_rule()
     table_kms_arn, kms_lookup = _table_kms_key(desired)
     return render_template(TEMPLATE,
@@ -77,7 +75,7 @@ def _snake(name):
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def generated_files(config, project_dir, adopt, tls_only=True):
+def generated_files(config, project_dir, adopt):
     """Every file init writes besides ecsenv.yaml, planned (nothing written yet). The adoption file is written
     once, when missing: after the import it is Terraform's and its owners' to edit, not a generated file."""
     from bootstrap.project import layout, render
@@ -85,6 +83,6 @@ def generated_files(config, project_dir, adopt, tls_only=True):
     planned = render.plan_generated_files(config, project_dir)
     if adopt and not os.path.exists(layout.adoption_file(project_dir)):
         text = ("# Written once by `ecsenv init --adopt`; from here on it is yours (ecsenv never rewrites it).\n"
-                + adoption_file(config, tls_only))
+                + adoption_file(config))
         planned.append(render.plan_file(layout.adoption_file(project_dir), text, project_dir))
     return planned

@@ -61,17 +61,13 @@ def provider_tf(endpoint):
         """)
 
 
-def adopt(terraform, aws_env, project_dir, capsys, answers, imported, local=False):
+def adopt(terraform, aws_env, project_dir, capsys, answers, imported):
     assert main(["init", "--answers", write_answers(project_dir, answers), "--yes"]) == 0, capsys.readouterr().err
     config = load_config(project_dir / "ecsenv.yaml")
-    if local:  # what `ecsenv --local init` leaves: no bucket policy (see the TLS-only row of its plan)
-        import boto3
-
-        boto3.client("s3", region_name="us-east-1").delete_bucket_policy(Bucket=config.state.bucket)
 
     root = project_dir / "environments" / "global_aws"
     root.mkdir(parents=True, exist_ok=True)
-    (root / "state_backend.tf").write_text(adoption_file(config, tls_only=not local))
+    (root / "state_backend.tf").write_text(adoption_file(config))
     (root / "provider.tf").write_text(provider_tf(aws_env))
     # No backend block: this root keeps its state locally, which is all the import proof needs.
 
@@ -92,14 +88,6 @@ def test_terraform_adopts_bucket_and_lock_table(terraform, aws_env, boto, projec
     assert "aws_dynamodb_table.lock" in resources and "aws_s3_bucket_policy.state[0]" in resources
     # Adopted, not replaced: still the table ecsenv made, protected from deletion.
     assert boto.dynamodb.describe_table(TableName=TABLE)["Table"]["DeletionProtectionEnabled"] is True
-
-
-def test_on_the_local_emulator_there_is_no_bucket_policy_to_import(terraform, aws_env, boto, project_dir, capsys):
-    # `init --adopt` under --local wrote an import of a policy it never put: the first plan of global_aws failed.
-    answers = (f"project: acme\nregion: us-east-1\nenvironments: [staging]\nlocking: both\nbucket: {BUCKET}\n"
-               f"lock_table: {TABLE}\n" + TAGS)
-    resources = adopt(terraform, aws_env, project_dir, capsys, answers, imported=7, local=True)
-    assert "aws_s3_bucket_policy.state" not in resources and "aws_dynamodb_table.lock" in resources
 
 
 def test_terraform_adopts_kms_encrypted_bucket_with_lockfile_locking(terraform, aws_env, boto, project_dir, capsys):
@@ -126,12 +114,11 @@ def test_rendering_is_fmt_clean_and_literal_for_every_variant(tmp_path):
         "alias": ("dynamodb", "eu-west-1", "alias/acme-state", odd),
         "gov-arn": ("both", "us-gov-west-1", f"arn:aws-us-gov:kms:us-gov-west-1:{ACCOUNT}:key/{key}", odd),
         "lockfile": ("lockfile", "us-east-1", None, odd),
-        "local": ("both", "us-east-1", None, {}),  # the emulator: no TLS-only policy
     }
     texts = {}
     for name, (locking, region, kms, tags) in variants.items():
         state = StateConfig(ACCOUNT, region, BUCKET, locking, TABLE if locking != "lockfile" else None, kms, tags)
-        texts[name] = adoption_file(ProjectConfig("acme", state), tls_only=name != "local")
+        texts[name] = adoption_file(ProjectConfig("acme", state))
         (tmp_path / name).mkdir()
         (tmp_path / name / "state_backend.tf").write_text(texts[name])
         result = subprocess.run([binary, f"-chdir={tmp_path / name}", "fmt", "-check", "-diff"], env=env,
@@ -146,7 +133,6 @@ def test_rendering_is_fmt_clean_and_literal_for_every_variant(tmp_path):
     assert f'"arn:aws-us-gov:s3:::{BUCKET}/*"' in texts["gov-arn"]
     assert "aws_dynamodb_table" not in texts["lockfile"] and "aws_kms_key" not in texts["lockfile"]
     assert texts["lockfile"].count("prevent_destroy = true") == 1 and texts["key-id"].count("import {") == 8
-    assert texts["local"].count("import {") == 7 and "aws_s3_bucket_policy" not in texts["local"]
 
     # Terraform reads the quoted tag text back to exactly the configured value.
     (tmp_path / "tags").mkdir()
