@@ -369,16 +369,20 @@ class LocalProject:
 
 @pytest.fixture
 def local_project(tmp_path):
-    """local_project(account) -> LocalProject in tmp_path/project, its emulator started; stopped afterwards."""
+    """local_project(account) -> LocalProject in tmp_path/project, its emulator started; stopped afterwards.
+    copy=False: an empty git repository instead of a copy of this one (a first-time setup)."""
     terraform_or_skip()
     mirror = mirror_or_skip()
     started = []
 
-    def make(account):
+    def make(account, copy=True):
         directory = tmp_path / "project"
         directory.mkdir()
         project = LocalProject(directory, account, mirror, tmp_path)
-        project.copy_repository()
+        if copy:
+            project.copy_repository()
+        else:
+            project.git("init", "-q", "-b", "main")
         started.append(project)
         project.run("local", "start")
         return project
