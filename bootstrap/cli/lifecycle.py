@@ -84,8 +84,9 @@ def _promotion_wait(ctx, environment, sha):
             return None
     except EcsenvError:
         return None
-    return (f"Note: {environment} promotes from {source}, which has not applied {sha[:12]} yet: `ecsenv apply "
-            f"{environment}` is refused until `ecsenv apply {source}` has run at this commit.")
+    return (f"Note: {environment} promotes from {source}, which has not applied {sha[:12]} yet: "
+            f"`{ctx.command(f'apply {environment}')}` is refused until `{ctx.command(f'apply {source}')}` has run at "
+            "this commit.")
 
 
 def cmd_apply(ctx):
