@@ -144,5 +144,3 @@ def plan_all_markdown(results, limit=GITHUB_COMMENT_LIMIT):
         if item and item[1]:
             parts[-1] += "\n" + _output_section(item[0], item[1], share - 1)
     return "\n\n".join(parts)[:limit]
-
-

@@ -10,6 +10,7 @@ from dataclasses import asdict
 FORMATS = ("text", "json", "markdown")
 FORMAT_VERSION = 1  # raised when a JSON field changes meaning or goes away (new fields do not raise it)
 
+
 def to_json(document):
     """The JSON every `--format json` prints: the command's document with the format version first."""
     return json.dumps({"format_version": FORMAT_VERSION, **document}, indent=2, default=str)

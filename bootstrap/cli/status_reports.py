@@ -70,5 +70,3 @@ def status_markdown(result, commits=()):
     if commits:
         parts.append(status_mermaid(result, commits))
     return "\n\n".join(parts) + "\n"
-
-

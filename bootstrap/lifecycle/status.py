@@ -252,4 +252,3 @@ def report(project_dir, config, state_aws, environment_aws):
         statuses = list(pool.map(lambda name: one(name, side), names))
     return {"main": main_sha, "trunk": trunk, "environments": statuses,
             "converged": all(status.verdict == CONVERGED for status in statuses)}
-

@@ -7,6 +7,7 @@ import re
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _KEYWORDS = {"true", "false", "null", "for", "in", "if", "else", "endif", "endfor"}  # never bare object keys
 
+
 def hcl_string(value):
     """A quoted HCL string whose value is exactly `value`: escapes, and no ${ or %{ template sequences."""
     out = []

@@ -169,7 +169,6 @@ def _move_address(text, old_network, new_network):
     return str(moved) + (f"/{match.group(2)}" if match.group(2) is not None else "")
 
 
-
 def replace_string(text, old, new, note):
     """`text` with every string literal that is exactly `old` set to `new`, each such line marked with `note`."""
     out = []

@@ -40,7 +40,6 @@ TAG_PUNCTUATION = set("+-=._:/@ ")
 SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,255}$")
 
 
-
 def project_name(value):
     if not isinstance(value, str) or not value:
         return "a project name is required"

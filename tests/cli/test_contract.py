@@ -168,6 +168,7 @@ def cases():
     for path, parser in LEAVES.items():
         name = " ".join(path)
         argv = _required(path, parser)
+
         def add(what, args, path=path, name=name, **setup):
             table.append(pytest.param(path, args, setup, id=f"{name}: {what}"))
         add("--region mars-1", ["--region", "mars-1", *argv])

@@ -135,7 +135,6 @@ def test_the_app_container_comes_first_then_init_containers_then_sidecars(stack)
     assert [s["name"] for s in metrics["secrets"]] == ["SIDECAR_TOKEN"]
 
 
-
 def test_the_services_output_names_each_services_containers_by_role(stack):
     terraform, root, *_ = stack
     services = json.loads(terraform(root, "output", "-json", "services").stdout)

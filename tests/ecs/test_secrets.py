@@ -360,4 +360,3 @@ def test_the_value_appears_in_no_log_output_or_file(aws, boto, declared, debug_l
             assert CANARY.encode() not in path.read_bytes(), path
     # The value did reach Secrets Manager.
     assert boto.secretsmanager.get_secret_value(SecretId=declared["DB_PASSWORD"])["SecretString"] == CANARY
-

@@ -64,7 +64,6 @@ def command_line(text):
     return text
 
 
-
 def checked(validator):
     """An argparse type from a bootstrap.project.validation rule (None when fine, else the problem)."""
     def check(text):
@@ -86,7 +85,6 @@ def secret_name(text):
     from bootstrap.project import validation
 
     return checked(validation.secret_name)(text)
-
 
 
 def lock_timeout(text):

@@ -42,8 +42,6 @@ def global_options(parser, suppress, aws=True):
                         help="use this project's embedded local AWS emulator (see `ecsenv local start`)")
 
 
-
-
 def pre_deploy_option(parser):
     parser.add_argument("--pre-deploy", metavar="CMD", type=command_line,
                         help="run CMD (split like a shell; no shell runs it) as a one-off task with the NEW image "
@@ -52,13 +50,11 @@ def pre_deploy_option(parser):
                              "exit aborts with nothing changed")
 
 
-
 ENVIRONMENT_HELP = "the environment (see `ecsenv env list`)"
 
 
 def environment_argument(parser, name="environment"):
     parser.add_argument(name, help=ENVIRONMENT_HELP)
-
 
 
 def lock_timeout_option(parser):

@@ -92,7 +92,6 @@ def add_commands(commands):
                     "its lock-table items and the state KMS key: attach it to the environment's CI role.")
     policy.add_argument("name", help="the environment, or global_aws")
 
-
     check = command(
         commands, "check", exit_codes("0 clean", "2 unparseable HCL or a bad ecsenv.yaml", "3 findings"), aws=False,
         help="static consistency of environments/ and modules/ (no AWS)",
