@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job, end to end, on the embedded local AWS emulator (what `make demo` runs):
-#   a project made from this repo's stack -> ecsenv init -> apply global_aws, staging -> an image pushed to the
+#   an empty git repository -> ecsenv init --scaffold (the bucket, the table, and the whole stack written from
+#   ecsenv's own copy) -> apply global_aws, staging -> an image pushed to the
 #   emulator's ECR -> deploy staging -> apply production -> promote production -> status: converged.
 # Everything happens in build/demo (a git repo of its own); the emulator keeps running afterwards.
 set -euo pipefail
@@ -16,26 +17,23 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 mkdir -p "$DEMO"
 cd "$DEMO"
-step "A project: the repo's stack, in its own git repository"
+step "A project: an empty git repository"
 if [ ! -d .git ]; then
   git init -q -b main
   git config user.name "ecsenv demo"
   git config user.email "demo@example.invalid"
 fi
-rm -rf modules environments
-cp -R "$REPO/modules" "$REPO/environments" .
-find . -name '.terraform' -prune -exec rm -rf {} + 2>/dev/null || true
-printf '.terraform/\n' > .gitignore  # the roots' .terraform.lock.hcl are committed, as in any project
+rm -rf modules environments  # a re-run starts from the first day again (the emulator starts empty too)
 
 step "The embedded emulator"
 "$ECSENV" local start
 
-step "ecsenv init: the hardened state bucket and lock table (the wizard's defaults, nothing asked)"
+step "ecsenv init --scaffold: the hardened state bucket and lock table, and the stack (the wizard's defaults)"
 cat > "$AUX/answers.yaml" <<'ANSWERS'
 project: acme
 environments: [staging, production]
 ANSWERS
-"$ECSENV" --local init --answers "$AUX/answers.yaml" --yes
+"$ECSENV" --local init --answers "$AUX/answers.yaml" --yes --scaffold
 git add -A && git commit -q -m "ecsenv demo: project" || true
 
 # Terraform needs the provider: the offline mirror when this machine has one, else the registry.
