@@ -2,10 +2,13 @@
 saying what is wrong, so the same rules serve the wizard (inline), the answers file and ecsenv.yaml (with a line)."""
 
 import functools
+import hashlib
 import ipaddress
 import re
 
-PROJECT_RE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
+# Single hyphens only, never at the end: RDS instance identifiers and ElastiCache ids made from these names refuse
+# "--" and a trailing hyphen (RDS API reference, CreateDBInstance; ElastiCache, CreateReplicationGroup).
+PROJECT_RE = re.compile(r"^[a-z](?:[a-z0-9]|-[a-z0-9])+$")
 PROJECT_MAX = 40  # leaves room for "-tfstate-<12-digit account>" inside S3's 63 characters
 BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")
 # Reserved by S3 for access points, Object Lambda, multi-region access points and directory/table buckets.
@@ -26,7 +29,13 @@ KMS_KEY_RE = re.compile(
 # owner/name as GitHub allows them: owners are letters, digits and single hyphens (at most 39 characters),
 # repository names letters, digits, '.', '_' and '-' (at most 100).
 GITHUB_REPOSITORY_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}/[A-Za-z0-9._-]{1,100}$")
-ENV_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+ENV_NAME_RE = re.compile(r"^[a-z](?:[a-z0-9]|-[a-z0-9])*$")
+ENV_NAME_MAX = 32
+# The names of the stack's services and scheduled tasks (keys of `services` / `scheduled_tasks` in env.auto.tfvars;
+# modules/deployment validates them the same way): parts of target group, IAM role and task family names.
+STACK_SERVICE_RE = re.compile(r"^[a-z](?:[a-z0-9]|-[a-z0-9])*$")
+STACK_SERVICE_MAX = 64
+HASH_DIGITS = 6
 RESERVED_ENV_NAMES = ("global_aws",)
 LOCKING_MODES = ("both", "lockfile", "dynamodb")
 # Tags go on the S3 bucket and the DynamoDB table, which share these rules: at most 50 tags, keys of 1 to 128 and
@@ -40,13 +49,24 @@ TAG_PUNCTUATION = set("+-=._:/@ ")
 SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,255}$")
 
 
+def aws_name(name, limit):
+    """`name` when it fits AWS's `limit`, else a prefix of it and "-" and the first 6 hex digits of the SHA-256 of
+    the whole name: two long names never collide by truncation. The one rule of the stack (docs/stack.md, "Names"):
+    Terraform's `length(name) <= limit ? name : "${trimsuffix(substr(name, 0, limit - 7), "-")}-${substr(sha256(
+    name), 0, 6)}"`, character for character (trimsuffix removes one hyphen)."""
+    if len(name) <= limit:
+        return name
+    prefix = name[:limit - HASH_DIGITS - 1].removesuffix("-")
+    return f"{prefix}-{hashlib.sha256(name.encode('utf-8')).hexdigest()[:HASH_DIGITS]}"
+
+
 def project_name(value):
     if not isinstance(value, str) or not value:
         return "a project name is required"
     if len(value) > PROJECT_MAX:
         return f"project name {value!r} is {len(value)} characters long; at most {PROJECT_MAX} are allowed"
     if not PROJECT_RE.match(value):
-        return (f"project name {value!r} must be lowercase letters, digits and hyphens, "
+        return (f"project name {value!r} must be lowercase letters, digits and single hyphens, "
                 "starting with a letter and not ending with a hyphen")
     return None
 
@@ -135,9 +155,9 @@ def environment_name(value):
         return "an environment name is required"
     if value in RESERVED_ENV_NAMES:
         return f"environment name {value!r} is reserved"
-    if not ENV_NAME_RE.match(value):
-        return (f"environment name {value!r} must be lowercase letters, digits and hyphens, starting with a letter, "
-                "at most 32 characters")
+    if len(value) > ENV_NAME_MAX or not ENV_NAME_RE.match(value):
+        return (f"environment name {value!r} must be lowercase letters, digits and single hyphens, starting with a "
+                f"letter and not ending with a hyphen, at most {ENV_NAME_MAX} characters")
     return None
 
 

@@ -18,18 +18,21 @@ locals {
   github_enabled = var.github_repository != ""
   oidc_provider  = var.github_oidc_provider_arn != "" ? var.github_oidc_provider_arn : one(aws_iam_openid_connect_provider.github[*].arn)
 
-  # Names AWS limits in length never lose their end by truncation: an IAM role name over 64 characters (IAM
-  # quotas) keeps a prefix and ends in 6 hex digits of the hash of the full name. modules/container-generic names
-  # the services' roles the same way, so the exact names below are the ones it creates.
-  role_names = {
+  # Names AWS limits in length never lose their end by truncation: a name over its limit (IAM role names: 64, IAM
+  # quotas) keeps a prefix and ends in 6 hex digits of the SHA-256 of the full name (the one rule of docs/stack.md,
+  # "Names"). The modules name the environments' roles the same way, so the exact names below are the ones they
+  # create: full name => [full name, limit].
+  limited_names = {
     for name in flatten([
-      for environment in keys(var.environments) : concat(
-        ["${var.project}-${environment}-github-terraform", "${var.project}-${environment}-github-deploy"],
+      "${var.project}-github-image-push",
+      [for environment in keys(var.environments) : concat(
+        ["${var.project}-${environment}-github-terraform", "${var.project}-${environment}-github-deploy", "${var.project}-${environment}-github-plan"],
         [for service in local.services : ["${var.project}-${environment}-${service}-execution", "${var.project}-${environment}-${service}-task"]],
-      )
-    ]) : name => length(name) <= 64 ? name : "${trimsuffix(substr(name, 0, 57), "-")}-${substr(sha256(name), 0, 6)}"
+      )],
+    ]) : name => [name, 64]
   }
-  image_push_role = length("${var.project}-github-image-push") <= 64 ? "${var.project}-github-image-push" : "${trimsuffix(substr("${var.project}-github-image-push", 0, 57), "-")}-${substr(sha256("${var.project}-github-image-push"), 0, 6)}"
+  role_names      = { for key, spec in local.limited_names : key => length(spec[0]) <= spec[1] ? spec[0] : "${trimsuffix(substr(spec[0], 0, spec[1] - 7), "-")}-${substr(sha256(spec[0]), 0, 6)}" }
+  image_push_role = local.role_names["${var.project}-github-image-push"]
 
   # One terraform role and one deploy role per environment of this account (another account's environments get
   # theirs from a root applied in that account). A staging job can assume staging's roles only.

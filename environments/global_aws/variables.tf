@@ -5,8 +5,8 @@ variable "project" {
   type        = string
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{0,38}[a-z0-9]$", var.project))
-    error_message = "project: 2 to 40 lowercase letters, digits and hyphens, starting with a letter, not ending with a hyphen."
+    condition     = can(regex("^[a-z](?:[a-z0-9]|-[a-z0-9]){1,39}$", var.project)) && length(var.project) <= 40
+    error_message = "project: 2 to 40 lowercase letters, digits and single hyphens, starting with a letter, not ending with a hyphen."
   }
 }
 

@@ -11,10 +11,21 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
   tags       = merge(var.tags, { "ecsenv:project" = var.project, "ecsenv:environment" = var.environment })
-  bucket     = "${local.name}-assets-${local.account_id}" # bucket names are global: the account id keeps it ours
+  # Bucket names are global: the account id keeps it ours.
+  bucket = local.names.bucket
   # CloudFront's reads are allowed for this one distribution only (the confused deputy guard of OAC):
   # https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-s3.html
   cdn_source = var.enable_cdn ? { StringEquals = { "AWS:SourceArn" = aws_cloudfront_distribution.this[0].arn } } : null
+
+  # Names AWS limits in length, [full name, limit]: one that is too long keeps a prefix and ends in 6 hex digits of
+  # the SHA-256 of the full name (the one rule of docs/stack.md, "Names"; bootstrap/project/validation.aws_name).
+  # Bucket names: 63 (S3 bucket naming rules); origin access control names: 64 (CloudFront API reference,
+  # OriginAccessControlConfig).
+  limited_names = {
+    bucket                = ["${local.name}-assets-${local.account_id}", 63]
+    origin_access_control = ["${local.name}-assets", 64]
+  }
+  names = { for key, spec in local.limited_names : key => length(spec[0]) <= spec[1] ? spec[0] : "${trimsuffix(substr(spec[0], 0, spec[1] - 7), "-")}-${substr(sha256(spec[0]), 0, 6)}" }
 }
 
 resource "aws_kms_key" "this" {
@@ -140,7 +151,7 @@ resource "aws_s3_bucket_policy" "this" {
 
 resource "aws_cloudfront_origin_access_control" "this" {
   count                             = var.enable_cdn ? 1 : 0
-  name                              = "${local.name}-assets"
+  name                              = local.names.origin_access_control
   description                       = "${local.name} assets bucket"
   origin_access_control_origin_type = "s3"
   signing_behavior                  = "always"

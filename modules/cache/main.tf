@@ -5,6 +5,14 @@
 locals {
   name = "${var.project}-${var.environment}"
   tags = merge(var.tags, { "ecsenv:project" = var.project, "ecsenv:environment" = var.environment })
+
+  # Names AWS limits in length, [full name, limit]: one that is too long keeps a prefix and ends in 6 hex digits of
+  # the SHA-256 of the full name (the one rule of docs/stack.md, "Names"; bootstrap/project/validation.aws_name).
+  # Replication group ids: 40 (ElastiCache API reference, CreateReplicationGroup).
+  limited_names = {
+    replication_group = ["${local.name}-cache", 40]
+  }
+  names = { for key, spec in local.limited_names : key => length(spec[0]) <= spec[1] ? spec[0] : "${trimsuffix(substr(spec[0], 0, spec[1] - 7), "-")}-${substr(sha256(spec[0]), 0, 6)}" }
 }
 
 resource "aws_security_group" "this" {
@@ -33,7 +41,7 @@ resource "aws_elasticache_subnet_group" "this" {
 }
 
 resource "aws_elasticache_replication_group" "this" {
-  replication_group_id       = "${local.name}-cache"
+  replication_group_id       = local.names.replication_group
   description                = "${local.name} cache"
   engine                     = var.engine
   engine_version             = var.engine_version

@@ -23,11 +23,18 @@ locals {
   name = "${var.project}-${var.environment}"
   azs  = length(var.availability_zones) > 0 ? var.availability_zones : slice(sort(data.aws_availability_zones.available.names), 0, 2)
 
+
   # Names AWS limits in length never lose their end by truncation (two long names would collide): a name that is
-  # too long keeps a prefix and ends in 6 hex digits of the hash of the full name. Load balancer names: at most 32
-  # characters, not ending with a hyphen (ELB API reference, CreateLoadBalancer); IAM role names: 64 (IAM quotas).
-  alb_name       = length(local.name) <= 32 ? local.name : "${trimsuffix(substr(local.name, 0, 25), "-")}-${substr(sha256(local.name), 0, 6)}"
-  flow_logs_role = length("${local.name}-flow-logs") <= 64 ? "${local.name}-flow-logs" : "${trimsuffix(substr("${local.name}-flow-logs", 0, 57), "-")}-${substr(sha256("${local.name}-flow-logs"), 0, 6)}"
+  # too long keeps a prefix and ends in 6 hex digits of the SHA-256 of the full name (the one rule of
+  # docs/stack.md, "Names"; bootstrap/project/validation.aws_name), [full name, limit]. Load balancer names: at
+  # most 32 characters, not ending with a hyphen (ELB API reference, CreateLoadBalancer); IAM role names: 64.
+  limited_names = {
+    alb       = [local.name, 32]
+    flow_logs = ["${local.name}-flow-logs", 64]
+  }
+  names          = { for key, spec in local.limited_names : key => length(spec[0]) <= spec[1] ? spec[0] : "${trimsuffix(substr(spec[0], 0, spec[1] - 7), "-")}-${substr(sha256(spec[0]), 0, 6)}" }
+  alb_name       = local.names.alb
+  flow_logs_role = local.names.flow_logs
   account_id     = data.aws_caller_identity.current.account_id
   partition      = data.aws_partition.current.partition
   region         = data.aws_region.current.name

@@ -4,8 +4,8 @@ variable "project" {
 
   # The rules `ecsenv init` applies (bootstrap/validation.py): names that fit every AWS name derived from them.
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{0,38}[a-z0-9]$", var.project))
-    error_message = "project: 2 to 40 lowercase letters, digits and hyphens, starting with a letter, not ending with a hyphen."
+    condition     = can(regex("^[a-z](?:[a-z0-9]|-[a-z0-9]){1,39}$", var.project)) && length(var.project) <= 40
+    error_message = "project: 2 to 40 lowercase letters, digits and single hyphens, starting with a letter, not ending with a hyphen."
   }
 }
 
@@ -14,8 +14,8 @@ variable "environment" {
   type        = string
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{0,31}$", var.environment))
-    error_message = "environment: 1 to 32 lowercase letters, digits and hyphens, starting with a letter."
+    condition     = can(regex("^[a-z](?:[a-z0-9]|-[a-z0-9]){0,31}$", var.environment)) && length(var.environment) <= 32
+    error_message = "environment: 1 to 32 lowercase letters, digits and single hyphens, starting with a letter, not ending with a hyphen."
   }
 }
 

@@ -21,6 +21,16 @@ locals {
   # <account>.dkr.ecr.<region>.amazonaws.com/<repository name>
   repository_name = join("/", slice(split("/", var.image_repository), 1, length(split("/", var.image_repository))))
   is_ecr          = can(regex("^[0-9]{12}\\.dkr\\.ecr\\.", var.image_repository))
+
+  # Names AWS limits in length, [full name, limit]: one that is too long keeps a prefix and ends in 6 hex digits of
+  # the SHA-256 of the full name (the one rule of docs/stack.md, "Names"; bootstrap/project/validation.aws_name).
+  # IAM role names: 64 (IAM quotas); target group names: 32 (ELB API reference, CreateTargetGroup).
+  limited_names = {
+    execution    = ["${local.name}-execution", 64]
+    task         = ["${local.name}-task", 64]
+    target_group = [local.name, 32]
+  }
+  names = { for key, spec in local.limited_names : key => length(spec[0]) <= spec[1] ? spec[0] : "${trimsuffix(substr(spec[0], 0, spec[1] - 7), "-")}-${substr(sha256(spec[0]), 0, 6)}" }
 }
 
 # --- Containers -------------------------------------------------------------------------------------------------
@@ -134,7 +144,7 @@ locals {
 # The execution role is what ECS uses to start the task: pull the image, write logs, and fetch THIS service's
 # secrets (only the ARNs passed in `secrets` of its containers, nothing else).
 resource "aws_iam_role" "execution" {
-  name               = "${local.name}-execution"
+  name               = local.names.execution
   assume_role_policy = local.ecs_tasks_trust
   tags               = local.tags
 }
@@ -190,7 +200,7 @@ resource "aws_iam_role_policy" "execution" {
 # environment's cache and assets bucket, when the service asks for them) and ECS exec add to it. Grant more with
 # aws_iam_role_policy resources on `task_role_name`.
 resource "aws_iam_role" "task" {
-  name               = "${local.name}-task"
+  name               = local.names.task
   assume_role_policy = local.ecs_tasks_trust
   tags               = local.tags
 }
@@ -366,7 +376,7 @@ resource "aws_appautoscaling_policy" "requests" {
 
 resource "aws_lb_target_group" "this" {
   count                = var.public ? 1 : 0
-  name                 = trimsuffix(substr(local.name, 0, 32), "-")
+  name                 = local.names.target_group
   port                 = var.container_port
   protocol             = "HTTP"
   target_type          = "ip"

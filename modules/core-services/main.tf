@@ -7,6 +7,15 @@ data "aws_partition" "current" {}
 locals {
   name = "${var.project}-${var.environment}"
   tags = merge(var.tags, { "ecsenv:project" = var.project, "ecsenv:environment" = var.environment })
+
+  # Names AWS limits in length, [full name, limit]: one that is too long keeps a prefix and ends in 6 hex digits of
+  # the SHA-256 of the full name (the one rule of docs/stack.md, "Names"; bootstrap/project/validation.aws_name).
+  # DB instance identifiers: 63 (RDS API reference, CreateDBInstance); IAM role names: 64.
+  limited_names = {
+    postgres   = ["${local.name}-postgres", 63]
+    monitoring = ["${local.name}-postgres-monitoring", 64]
+  }
+  names = { for key, spec in local.limited_names : key => length(spec[0]) <= spec[1] ? spec[0] : "${trimsuffix(substr(spec[0], 0, spec[1] - 7), "-")}-${substr(sha256(spec[0]), 0, 6)}" }
 }
 
 # Secrets are declared WITHOUT a value: there is deliberately no aws_secretsmanager_secret_version, so no secret
@@ -67,7 +76,7 @@ resource "aws_db_parameter_group" "postgres" {
 
 resource "aws_iam_role" "postgres_monitoring" {
   count = var.enable_postgres ? 1 : 0
-  name  = "${local.name}-postgres-monitoring"
+  name  = local.names.monitoring
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
@@ -88,7 +97,7 @@ resource "aws_iam_role_policy_attachment" "postgres_monitoring" {
 
 resource "aws_db_instance" "postgres" {
   count                         = var.enable_postgres ? 1 : 0
-  identifier                    = "${local.name}-postgres"
+  identifier                    = local.names.postgres
   engine                        = "postgres"
   engine_version                = var.postgres.engine_version
   instance_class                = var.postgres.instance_class
@@ -112,7 +121,7 @@ resource "aws_db_instance" "postgres" {
   copy_tags_to_snapshot                 = true
   deletion_protection                   = var.postgres.deletion_protection
   skip_final_snapshot                   = false
-  final_snapshot_identifier             = "${local.name}-postgres-final"
+  final_snapshot_identifier             = "${local.names.postgres}-final"
   enabled_cloudwatch_logs_exports       = ["postgresql", "upgrade"]
   performance_insights_enabled          = var.postgres.performance_insights
   performance_insights_kms_key_id       = var.postgres.performance_insights ? var.kms_key_arn : null

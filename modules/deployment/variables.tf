@@ -173,6 +173,13 @@ variable "services" {
   }))
   default = {}
 
+  # Service names become parts of target group, IAM role and task family names (docs/stack.md, "Names"); the same
+  # rule as bootstrap/project/validation.STACK_SERVICE_RE.
+  validation {
+    condition     = alltrue([for name in keys(var.services) : can(regex("^[a-z](?:[a-z0-9]|-[a-z0-9]){0,63}$", name)) && length(name) <= 64])
+    error_message = "Service names: 1 to 64 lowercase letters, digits and single hyphens, starting with a letter, not ending with a hyphen."
+  }
+
   validation {
     condition     = var.enable_postgres || alltrue([for service in values(var.services) : length(service.postgres_secrets) == 0])
     error_message = "postgres_secrets needs enable_postgres = true."
@@ -194,6 +201,11 @@ variable "scheduled_tasks" {
     enabled             = optional(bool, true)
   }))
   default = {}
+
+  validation {
+    condition     = alltrue([for name in keys(var.scheduled_tasks) : can(regex("^[a-z](?:[a-z0-9]|-[a-z0-9]){0,63}$", name)) && length(name) <= 64])
+    error_message = "Scheduled task names: 1 to 64 lowercase letters, digits and single hyphens, starting with a letter, not ending with a hyphen."
+  }
 
   validation {
     condition     = alltrue([for task in values(var.scheduled_tasks) : contains(keys(var.services), task.service)])

@@ -12,10 +12,19 @@ locals {
   # RunTask with the family's ARN without a revision runs its latest ACTIVE revision: the one the last deploy
   # registered, so the job runs the image the service runs.
   family_arn = var.task_definition_family_arn
+
+  # Names AWS limits in length, [full name, limit]: one that is too long keeps a prefix and ends in 6 hex digits of
+  # the SHA-256 of the full name (the one rule of docs/stack.md, "Names"; bootstrap/project/validation.aws_name).
+  # IAM role names: 64; schedule names: 64 (EventBridge Scheduler API reference, CreateSchedule).
+  limited_names = {
+    role     = ["${local.name}-schedule", 64]
+    schedule = [local.name, 64]
+  }
+  names = { for key, spec in local.limited_names : key => length(spec[0]) <= spec[1] ? spec[0] : "${trimsuffix(substr(spec[0], 0, spec[1] - 7), "-")}-${substr(sha256(spec[0]), 0, 6)}" }
 }
 
 resource "aws_iam_role" "this" {
-  name = "${local.name}-schedule"
+  name = local.names.role
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
@@ -69,7 +78,7 @@ resource "aws_iam_role_policy" "this" {
 }
 
 resource "aws_scheduler_schedule" "this" {
-  name                         = local.name
+  name                         = local.names.schedule
   description                  = "${var.name} of ${var.project} ${var.environment}: runs ${var.container_name} of ${var.task_definition_family_arn}"
   schedule_expression          = var.schedule_expression
   schedule_expression_timezone = var.timezone
