@@ -1,4 +1,4 @@
-# Per environment, the role that runs `ecsenv deploy/rollback/promote/status` in GitHub Actions. Writes reach only
+# Per environment, the role that runs `ecsenv deploy/rollback/promote/status/run/logs` in GitHub Actions. Writes reach only
 # this environment: registering revisions of its task families (exact names), updating its services, passing its
 # services' roles (exact names) to ECS, its deploy lock and history. Reads reach every environment of the project
 # (`status` reports them all; `promote` reads the environment it promotes from): services, task definitions,
@@ -53,11 +53,68 @@ locals {
           }
         },
         {
-          Sid       = "TagNewRevisions"
-          Effect    = "Allow"
-          Action    = ["ecs:TagResource"]
-          Resource  = [for service in local.services : "${env.arn_prefix}:ecs:${env.region}:${var.account_id}:task-definition/${env.cluster}-${service}:*"]
+          Sid    = "TagNewRevisions"
+          Effect = "Allow"
+          Action = ["ecs:TagResource"]
+          # <family>_oneoff: the revisions `ecsenv run` and pre-deploy steps register to run another image
+          # (bootstrap/ecs/run.py).
+          Resource  = flatten([for service in local.services : ["${env.arn_prefix}:ecs:${env.region}:${var.account_id}:task-definition/${env.cluster}-${service}:*", "${env.arn_prefix}:ecs:${env.region}:${var.account_id}:task-definition/${env.cluster}-${service}_oneoff:*"]])
           Condition = { StringEquals = { "ecs:CreateAction" = "RegisterTaskDefinition", "aws:RequestTag/ecsenv:environment" = name } }
+        },
+        {
+          # The first deploy starts the count the stack recorded in the service's `ecsenv:desired-count` tag.
+          Sid      = "ReadServiceTags"
+          Effect   = "Allow"
+          Action   = ["ecs:ListTagsForResource"]
+          Resource = [for service in local.services : "${env.arn_prefix}:ecs:${env.region}:${var.account_id}:service/${env.cluster}/${service}"]
+        },
+        {
+          # `ecsenv run` and pre-deploy steps: one-off tasks of this environment's families, on its cluster only
+          # (RunTask's resource is the task definition, with the ecs:cluster condition key: Service Authorization
+          # Reference, Amazon ECS, https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html).
+          Sid       = "RunOneOffTasks"
+          Effect    = "Allow"
+          Action    = ["ecs:RunTask"]
+          Resource  = flatten([for service in local.services : ["${env.arn_prefix}:ecs:${env.region}:${var.account_id}:task-definition/${env.cluster}-${service}:*", "${env.arn_prefix}:ecs:${env.region}:${var.account_id}:task-definition/${env.cluster}-${service}_oneoff:*"]])
+          Condition = { ArnEquals = { "ecs:cluster" = "${env.arn_prefix}:ecs:${env.region}:${var.account_id}:cluster/${env.cluster}" } }
+        },
+        {
+          # Following a one-off task to its end (and stopping it on timeout or Ctrl-C); a failed deploy's stopped
+          # tasks (diagnosis); the tasks of a commit (`ecsenv logs --sha`).
+          Sid       = "FollowTasks"
+          Effect    = "Allow"
+          Action    = ["ecs:DescribeTasks", "ecs:StopTask"]
+          Resource  = "${env.arn_prefix}:ecs:${env.region}:${var.account_id}:task/${env.cluster}/*"
+          Condition = { ArnEquals = { "ecs:cluster" = "${env.arn_prefix}:ecs:${env.region}:${var.account_id}:cluster/${env.cluster}" } }
+        },
+        {
+          # ListTasks names a container instance as its resource type; the cluster condition key limits it.
+          Sid       = "ListTasks"
+          Effect    = "Allow"
+          Action    = ["ecs:ListTasks"]
+          Resource  = "*"
+          Condition = { ArnEquals = { "ecs:cluster" = "${env.arn_prefix}:ecs:${env.region}:${var.account_id}:cluster/${env.cluster}" } }
+        },
+        {
+          # `ecsenv logs`, a one-off task's output, and the last lines of a failed deploy's tasks: the
+          # environment's log group (modules/cluster), its events only (Service Authorization Reference, Amazon
+          # CloudWatch Logs: FilterLogEvents on log-group, GetLogEvents on log-stream).
+          Sid    = "ReadLogs"
+          Effect = "Allow"
+          Action = ["logs:FilterLogEvents", "logs:GetLogEvents"]
+          Resource = [
+            "${env.arn_prefix}:logs:${env.region}:${var.account_id}:log-group:/ecs/${env.cluster}",
+            "${env.arn_prefix}:logs:${env.region}:${var.account_id}:log-group:/ecs/${env.cluster}:*",
+          ]
+        },
+        {
+          # A failed deploy's diagnosis reads the health of its target group's targets; DescribeTargetHealth has
+          # no resource-level permissions (Service Authorization Reference, Elastic Load Balancing V2).
+          Sid       = "TargetHealth"
+          Effect    = "Allow"
+          Action    = ["elasticloadbalancing:DescribeTargetHealth"]
+          Resource  = "*"
+          Condition = { StringEquals = { "aws:RequestedRegion" = env.region } }
         },
         {
           Sid      = "UpdateServices"

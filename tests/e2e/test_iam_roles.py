@@ -10,6 +10,7 @@ import fnmatch
 import json
 import shutil
 import subprocess
+import time
 
 import boto3
 import pytest
@@ -27,6 +28,7 @@ REPOSITORY = f"{PROJECT}/web"
 IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{REPOSITORY}"
 EXECUTION_ROLE = f"arn:aws:iam::{ACCOUNT}:role/{CLUSTER}-web-execution"
 TASK_ROLE = f"arn:aws:iam::{ACCOUNT}:role/{CLUSTER}-web-task"
+LOG_GROUP = f"/ecs/{CLUSTER}"
 
 
 def _listed(value):
@@ -68,6 +70,17 @@ class Touched:
                                 f"{prefix}:service/{params['cluster']}/{service}") for service in params["services"]]
         elif operation == "UpdateService":
             self.resources.append(("ecs:UpdateService", f"{prefix}:service/{params['cluster']}/{params['service']}"))
+        elif operation == "ListTagsForResource" and service == "ecs":
+            self.resources.append(("ecs:ListTagsForResource", params["resourceArn"]))
+        elif operation == "RunTask":
+            self.resources.append(("ecs:RunTask", params["taskDefinition"]))
+        elif operation in ("DescribeTasks", "StopTask"):
+            tasks = params["tasks"] if operation == "DescribeTasks" else [params["task"]]
+            self.resources += [(f"ecs:{operation}", task) for task in tasks]
+        elif operation in ("FilterLogEvents", "GetLogEvents"):
+            group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{params['logGroupName']}"
+            self.resources.append((f"logs:{operation}", group + (f":log-stream:{params['logStreamName']}"
+                                                                 if operation == "GetLogEvents" else ":*")))
         elif operation == "RegisterTaskDefinition":
             for key in ("executionRoleArn", "taskRoleArn"):
                 if params.get(key):
@@ -130,10 +143,27 @@ def stack(roles):
     task = ecs.register_task_definition(
         family=f"{CLUSTER}-web", executionRoleArn=EXECUTION_ROLE, taskRoleArn=TASK_ROLE, networkMode="awsvpc",
         cpu="256", memory="512", requiresCompatibilities=["FARGATE"], tags=tags,
-        containerDefinitions=[{"name": "web", "image": f"{IMAGE}:initial", "essential": True,
-                               "secrets": [{"name": "APP_SECRET_KEY", "valueFrom": secret}]}])
-    ecs.create_service(cluster=CLUSTER, serviceName="web", desiredCount=1,
-                       taskDefinition=task["taskDefinition"]["taskDefinitionArn"])
+        containerDefinitions=[{"name": "web", "image": f"{IMAGE}:initial", "essential": True, "memory": 512,
+                               "secrets": [{"name": "APP_SECRET_KEY", "valueFrom": secret}],
+                               "logConfiguration": {"logDriver": "awslogs", "options": {
+                                   "awslogs-group": LOG_GROUP, "awslogs-region": REGION,
+                                   "awslogs-stream-prefix": "web"}}}])
+    # As the first apply leaves it: no task yet, the count of the first deploy in its tag (modules/container-generic).
+    ec2 = boto.client("ec2", REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})  # as the stack's (moto's RunTask needs it)
+    network = {"awsvpcConfiguration": {
+        "subnets": [ec2.create_subnet(VpcId=vpc, CidrBlock="10.42.1.0/24")["Subnet"]["SubnetId"]],
+        "securityGroups": [ec2.create_security_group(GroupName="services", Description="s", VpcId=vpc)["GroupId"]]}}
+    ecs.create_service(cluster=CLUSTER, serviceName="web", desiredCount=0, launchType="FARGATE",
+                       networkConfiguration=network,
+                       taskDefinition=task["taskDefinition"]["taskDefinitionArn"],
+                       tags=tags + [{"key": "ecsenv:desired-count", "value": "2"}])
+    logs = boto.client("logs", REGION)
+    logs.create_log_group(logGroupName=LOG_GROUP)
+    logs.create_log_stream(logGroupName=LOG_GROUP, logStreamName="web/web/0123456789abcdef")
+    logs.put_log_events(logGroupName=LOG_GROUP, logStreamName="web/web/0123456789abcdef",
+                        logEvents=[{"timestamp": int(time.time() * 1000) - 60_000, "message": "listening on 8080"}])
     return boto
 
 
@@ -159,10 +189,17 @@ def test_staging_deploys_as_its_deploy_role_and_not_without_one_permission(stack
     assert code == 0, out + err
     assert "AccessDenied" not in out + err
 
+    # The first deploy read the count the stack recorded in the service's tag, and started it.
+    assert "ecsenv:desired-count" not in out + err
+    post(f"{aws_env}/moto-api/reset-auth", b"inf")
+    service = stack.client("ecs", REGION).describe_services(cluster=CLUSTER, services=["web"])["services"][0]
+    assert service["desiredCount"] == 2
+    post(f"{aws_env}/moto-api/reset-auth", b"0")
+
     # What moto did not check: every resource the deploy touched is one the real policy names for that action.
     assert {action for action, _ in touched.resources} >= {
         "ecs:DescribeServices", "ecs:UpdateService", "ecs:TagResource", "iam:PassRole", "ecr:DescribeImages",
-        "secretsmanager:DescribeSecret", "s3:PutObject", "s3:DeleteObject"}
+        "secretsmanager:DescribeSecret", "s3:PutObject", "s3:DeleteObject", "ecs:ListTagsForResource"}
     uncovered = [(action, arn) for action, arn in touched.resources if not allows(policy, action, arn)]
     assert uncovered == []
 
@@ -175,6 +212,37 @@ def test_staging_deploys_as_its_deploy_role_and_not_without_one_permission(stack
                                         PolicyDocument=json.dumps(reduced))
     post(f"{aws_env}/moto-api/reset-auth", b"0")
     code = main(["deploy", "staging", "--sha", SHA, "--timeout", "60"])
+    out, err = capsys.readouterr()
+    assert code != 0 and "AccessDenied" in out + err, out + err
+
+
+def test_staging_runs_one_off_tasks_and_reads_its_logs_as_its_deploy_role(stack, aws_env, project_dir, monkeypatch,
+                                                                          touched, capsys):
+    save_config(CONFIG, str(project_dir / "ecsenv.yaml"))
+    monkeypatch.setenv("ECSENV_POLL_SECONDS", "0.05")  # moto stops a task by itself after a few DescribeTasks
+    policy = stack.iam.get_role_policy(RoleName=f"{CLUSTER}-github-deploy",
+                                       PolicyName="deploy-staging")["PolicyDocument"]
+    as_principal(stack, aws_env, monkeypatch, "staging-runner", enforceable(policy))
+
+    code = main(["run", "staging", "--sha", SHA, "--timeout", "60", "--", "bin/migrate"])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    code = main(["logs", "staging", "web", "--since", "1h"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "listening on 8080" in out, out + err
+
+    # What moto did not check: the task definition it ran (a one-off revision of the SHA's image), the task it
+    # followed, the log group it read and the roles it passed are the ones the real policy names.
+    actions = {action for action, _ in touched.resources}
+    assert actions >= {"ecs:RunTask", "ecs:DescribeTasks", "logs:FilterLogEvents", "iam:PassRole", "ecs:TagResource"}
+    uncovered = [(action, arn) for action, arn in touched.resources if not allows(policy, action, arn)]
+    assert uncovered == []
+
+    # Without its log group's events, `ecsenv logs` fails and says so.
+    reduced = enforceable(policy)
+    reduced["Statement"] = [s for s in reduced["Statement"] if s["Sid"] != "ReadLogs"]
+    set_policy(aws_env, "staging-runner", reduced)
+    code = main(["logs", "staging", "web", "--since", "1h"])
     out, err = capsys.readouterr()
     assert code != 0 and "AccessDenied" in out + err, out + err
 

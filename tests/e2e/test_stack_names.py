@@ -10,7 +10,7 @@ tests/project/test_aws_name.py."""
 import json
 
 import pytest
-from conftest import ACCOUNT, terraform_runner
+from conftest import ACCOUNT
 from test_stack import STACK, _resources, copy_stack, emulator_root
 
 from bootstrap.project.config import EnvironmentConfig, ProjectConfig, StateConfig
