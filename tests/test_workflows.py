@@ -144,6 +144,25 @@ def test_reports_go_to_the_job_summary():
         assert any("$GITHUB_STEP_SUMMARY" in line for line in lines), name
 
 
+# The read-only plan role of the job's environment (the JSON of global_aws's plan_role_arns output).
+PLAN_ROLE = "${{ fromJSON(vars.AWS_PLAN_ROLE_ARNS)[matrix.environment] }}"
+
+
+def test_the_plan_roles_trust_the_subjects_the_plan_and_drift_jobs_present():
+    # A job that names no GitHub environment presents `repo:<owner>/<name>:pull_request` on a pull request and
+    # `repo:<owner>/<name>:ref:refs/heads/<branch>` otherwise (a schedule: the default branch). Neither workflow's
+    # role-assuming jobs name an environment, and the plan role trusts exactly those two subjects.
+    for name, trigger in (("pull_request.yml", "pull_request"), ("drift.yml", "schedule")):
+        workflow = load(name)
+        assert trigger in workflow[True]
+        for job in workflow["jobs"].values():
+            if _assumes_a_role(job):
+                assert "environment" not in job, name
+    plan_role = (ROOT / "environments" / "global_aws" / "github_plan_role.tf").read_text()
+    assert ('["repo:${var.github_repository}:pull_request", '
+            '"repo:${var.github_repository}:ref:refs/heads/${var.trunk_branch}"]') in plan_role
+
+
 def _assumes_a_role(job):
     return any("role-to-assume" in (step.get("with") or {}) for step in job["steps"])
 
@@ -159,7 +178,7 @@ def test_only_the_jobs_that_assume_a_role_get_an_oidc_token(name):
         assert (token == "write") == _assumes_a_role(job), job_name
         for step in job["steps"]:
             if "role-to-assume" in (step.get("with") or {}):
-                assert step["with"]["role-to-assume"] == "${{ vars.AWS_PLAN_ROLE_ARN }}", job_name
+                assert step["with"]["role-to-assume"] == PLAN_ROLE, job_name
 
 
 def test_pull_requests_plan_the_touched_environments_in_parallel():
@@ -170,7 +189,8 @@ def test_pull_requests_plan_the_touched_environments_in_parallel():
                for line in shell_lines(WORKFLOWS / "pull_request.yml"))
     plan = jobs["plan"]
     assert plan["strategy"]["matrix"] == "${{ fromJSON(needs.changed.outputs.matrix) }}"
-    assert plan["environment"] == "${{ matrix.environment }}"  # where its AWS_PLAN_ROLE_ARN is set
+    # No GitHub environment: the OIDC subject is `repo:<owner>/<name>:pull_request`, which the plan roles trust.
+    assert "environment" not in plan
     assert any(step.get("uses", "").startswith("actions/upload-artifact") for step in plan["steps"])
 
 

@@ -163,6 +163,8 @@ def identity_values(config, environment):
     values = {"project": config.project, "account_id": state.account_id, "region": state.region,
               "github_repository": config.github_repository or "", "state_bucket": state.bucket,
               "lock_table": state.lock_table if state.uses_table else "", "state_kms_key_arn": state.kms_key_id or "",
+              "state_lockfile": state.locking in ("both", "lockfile"),
+              "global_state_key": config.state_key(GLOBAL_ENVIRONMENT),
               "environments": environments}
     if config.trunk:  # else the root's default (main); the image push role trusts pushes to this branch
         values["trunk_branch"] = config.trunk

@@ -25,6 +25,7 @@ locals {
   limited_names = {
     for name in flatten([
       "${var.project}-github-image-push",
+      "${var.project}-github-plan",
       [for environment in keys(var.environments) : concat(
         ["${var.project}-${environment}-github-terraform", "${var.project}-${environment}-github-deploy", "${var.project}-${environment}-github-plan"],
         [for service in local.services : ["${var.project}-${environment}-${service}-execution", "${var.project}-${environment}-${service}-task"]],
@@ -33,6 +34,9 @@ locals {
   }
   role_names      = { for key, spec in local.limited_names : key => length(spec[0]) <= spec[1] ? spec[0] : "${trimsuffix(substr(spec[0], 0, spec[1] - 7), "-")}-${substr(sha256(spec[0]), 0, 6)}" }
   image_push_role = local.role_names["${var.project}-github-image-push"]
+  # Each environment's assets bucket (modules/assets-bucket) by the same rule: S3 bucket names, 63 characters.
+  limited_bucket_names = { for name in keys(var.environments) : name => ["${var.project}-${name}-assets-${var.account_id}", 63] }
+  assets_buckets       = { for key, spec in local.limited_bucket_names : key => length(spec[0]) <= spec[1] ? spec[0] : "${trimsuffix(substr(spec[0], 0, spec[1] - 7), "-")}-${substr(sha256(spec[0]), 0, 6)}" }
 
   # One terraform role and one deploy role per environment of this account (another account's environments get
   # theirs from a root applied in that account). A staging job can assume staging's roles only.

@@ -11,6 +11,25 @@
 # - reads (Describe/List) of those services have no resource-level permissions and stay in the region.
 
 locals {
+  # The state's locks, as the backend takes them (backend.s3.tfbackend, rendered from ecsenv.yaml's state.locking):
+  # the S3 lockfile <key>.tflock (use_lockfile) and/or the lock table's items; the plan role takes the same locks.
+  state_lockfile_statement = { for name, env in local.github_environments : name => {
+    Sid      = "StateLockfile"
+    Effect   = "Allow"
+    Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    Resource = "${env.arn_prefix}:s3:::${var.state_bucket}/${env.state_key}.tflock"
+  } }
+  state_lock_table_statement = { for name, env in local.github_environments : name => {
+    Sid      = "StateLockTable"
+    Effect   = "Allow"
+    Action   = ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]
+    Resource = "${env.arn_prefix}:dynamodb:${var.region}:${var.account_id}:table/${var.lock_table}"
+    Condition = {
+      # Terraform's lock item and its state digest item (LockID <bucket>/<key> and <bucket>/<key>-md5).
+      "ForAllValues:StringEquals" = { "dynamodb:LeadingKeys" = ["${var.state_bucket}/${env.state_key}", "${var.state_bucket}/${env.state_key}-md5"] }
+    }
+  } }
+
   terraform_statements = {
     for name, env in local.github_environments : name => concat(
       [
@@ -147,9 +166,156 @@ locals {
             "iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy",
             "iam:TagRole", "iam:UntagRole", "iam:ListRoleTags", "iam:PutRolePolicy", "iam:GetRolePolicy",
             "iam:DeleteRolePolicy", "iam:ListRolePolicies", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
-            "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole", "iam:PassRole",
+            "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
           ]
           Resource = "${env.arn_prefix}:iam::${var.account_id}:role/${env.cluster}-*"
+        },
+        {
+          # Passing them, to the services that use them only: ECS tasks, VPC flow logs, RDS enhanced monitoring and
+          # EventBridge Scheduler (scheduled tasks) (IAM User Guide, "Granting a user permissions to pass a role").
+          Sid       = "PassOwnRoles"
+          Effect    = "Allow"
+          Action    = ["iam:PassRole"]
+          Resource  = "${env.arn_prefix}:iam::${var.account_id}:role/${env.cluster}-*"
+          Condition = { StringEquals = { "iam:PassedToService" = ["ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com", "monitoring.rds.amazonaws.com", "scheduler.amazonaws.com"] } }
+        },
+        # --- The stack's options (modules/deployment: enable_assets_bucket, assets.enable_cdn, domain_name with
+        # route53_zone_id, autoscaling, scheduled_tasks, enable_cache). Resources and condition keys as the Service
+        # Authorization Reference lists them per service:
+        # https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html
+        {
+          # The assets bucket, by its exact name: its configuration, never its objects (S3 has no tag condition on
+          # CreateBucket; list_amazons3.html).
+          Sid      = "AssetsBucket"
+          Effect   = "Allow"
+          Action   = ["s3:CreateBucket", "s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:ListBucket", "s3:Get*", "s3:Put*"]
+          Resource = "${env.arn_prefix}:s3:::${local.assets_buckets[name]}"
+        },
+        {
+          # CloudFront in front of it: distributions are created with the environment's tag and changed only when
+          # they carry it (list_amazoncloudfront.html: aws:RequestTag, aws:ResourceTag on distribution). CloudFront
+          # is global: no region condition.
+          Sid       = "CdnCreateTagged"
+          Effect    = "Allow"
+          Action    = ["cloudfront:CreateDistribution", "cloudfront:CreateDistributionWithTags", "cloudfront:TagResource"]
+          Resource  = "${env.arn_prefix}:cloudfront::${var.account_id}:distribution/*"
+          Condition = { StringEquals = { "aws:RequestTag/ecsenv:environment" = name } }
+        },
+        {
+          Sid    = "CdnOwnTagged"
+          Effect = "Allow"
+          Action = [
+            "cloudfront:GetDistribution", "cloudfront:GetDistributionConfig", "cloudfront:UpdateDistribution",
+            "cloudfront:DeleteDistribution", "cloudfront:ListTagsForResource", "cloudfront:TagResource",
+            "cloudfront:UntagResource",
+          ]
+          Resource  = "${env.arn_prefix}:cloudfront::${var.account_id}:distribution/*"
+          Condition = { StringEquals = { "aws:ResourceTag/ecsenv:environment" = name } }
+        },
+        {
+          # Origin access controls carry no tags and get random ids: the account's, these actions only.
+          Sid    = "CdnOriginAccess"
+          Effect = "Allow"
+          Action = [
+            "cloudfront:CreateOriginAccessControl", "cloudfront:GetOriginAccessControl",
+            "cloudfront:UpdateOriginAccessControl", "cloudfront:DeleteOriginAccessControl",
+          ]
+          Resource = "${env.arn_prefix}:cloudfront::${var.account_id}:origin-access-control/*"
+        },
+        {
+          # The certificate of domain_name: requested with the environment's tag, then read and deleted only
+          # when it carries it (list_awscertificatemanager.html).
+          Sid       = "CertificatesCreateTagged"
+          Effect    = "Allow"
+          Action    = ["acm:RequestCertificate", "acm:AddTagsToCertificate"]
+          Resource  = "${env.arn_prefix}:acm:${env.region}:${var.account_id}:certificate/*"
+          Condition = { StringEquals = { "aws:RequestTag/ecsenv:environment" = name } }
+        },
+        {
+          Sid    = "CertificatesOwnTagged"
+          Effect = "Allow"
+          Action = [
+            "acm:DescribeCertificate", "acm:GetCertificate", "acm:ListTagsForCertificate", "acm:DeleteCertificate",
+            "acm:AddTagsToCertificate", "acm:RemoveTagsFromCertificate",
+          ]
+          Resource  = "${env.arn_prefix}:acm:${env.region}:${var.account_id}:certificate/*"
+          Condition = { StringEquals = { "aws:ResourceTag/ecsenv:environment" = name } }
+        },
+        {
+          # The certificate's validation records and the alias to the load balancer, in the zone env.auto.tfvars
+          # names (route53_zone_id; global_aws does not know it): address records and CNAMEs only
+          # (list_amazonroute53.html: route53:ChangeResourceRecordSetsRecordTypes).
+          Sid       = "DnsRecords"
+          Effect    = "Allow"
+          Action    = ["route53:ChangeResourceRecordSets"]
+          Resource  = "${env.arn_prefix}:route53:::hostedzone/*"
+          Condition = { "ForAllValues:StringEquals" = { "route53:ChangeResourceRecordSetsRecordTypes" = ["A", "AAAA", "CNAME"] } }
+        },
+        {
+          Sid      = "DnsReads"
+          Effect   = "Allow"
+          Action   = ["route53:ListResourceRecordSets", "route53:GetHostedZone"]
+          Resource = "${env.arn_prefix}:route53:::hostedzone/*"
+        },
+        {
+          Sid      = "DnsChanges"
+          Effect   = "Allow"
+          Action   = ["route53:GetChange"]
+          Resource = "${env.arn_prefix}:route53:::change/*"
+        },
+        {
+          # Service autoscaling: scalable targets created with the environment's tag, changed only when they carry
+          # it (list_applicationautoscaling.html); the Describe actions have no resource-level permissions.
+          Sid       = "AutoscalingCreateTagged"
+          Effect    = "Allow"
+          Action    = ["application-autoscaling:RegisterScalableTarget", "application-autoscaling:TagResource"]
+          Resource  = "${env.arn_prefix}:application-autoscaling:${env.region}:${var.account_id}:scalable-target/*"
+          Condition = { StringEquals = { "aws:RequestTag/ecsenv:environment" = name } }
+        },
+        {
+          Sid    = "AutoscalingOwnTagged"
+          Effect = "Allow"
+          Action = [
+            "application-autoscaling:RegisterScalableTarget", "application-autoscaling:DeregisterScalableTarget",
+            "application-autoscaling:PutScalingPolicy", "application-autoscaling:DeleteScalingPolicy",
+            "application-autoscaling:ListTagsForResource", "application-autoscaling:TagResource",
+            "application-autoscaling:UntagResource",
+          ]
+          Resource  = "${env.arn_prefix}:application-autoscaling:${env.region}:${var.account_id}:scalable-target/*"
+          Condition = { StringEquals = { "aws:ResourceTag/ecsenv:environment" = name } }
+        },
+        {
+          Sid       = "AutoscalingReads"
+          Effect    = "Allow"
+          Action    = ["application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies"]
+          Resource  = "*"
+          Condition = { StringEquals = { "aws:RequestedRegion" = env.region } }
+        },
+        {
+          # Target tracking policies come with their CloudWatch alarms, named after the service's resource id
+          # (Application Auto Scaling User Guide, "Permissions required for API actions on target services and
+          # CloudWatch").
+          Sid      = "ScalingAlarms"
+          Effect   = "Allow"
+          Action   = ["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms"]
+          Resource = "${env.arn_prefix}:cloudwatch:${env.region}:${var.account_id}:alarm:TargetTracking-service/${env.cluster}/*"
+        },
+        {
+          # Scheduled tasks: EventBridge Scheduler schedules in the default group named after the environment
+          # (list_amazoneventbridgescheduler.html); their roles are passed by PassOwnRoles.
+          Sid      = "Schedules"
+          Effect   = "Allow"
+          Action   = ["scheduler:CreateSchedule", "scheduler:GetSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule"]
+          Resource = "${env.arn_prefix}:scheduler:${env.region}:${var.account_id}:schedule/default/${env.cluster}-*"
+        },
+        {
+          # ElastiCache writes the tags of a new replication group or subnet group with AddTagsToResource
+          # (list_amazonelasticache.html): allowed with the environment's tag in the request.
+          Sid       = "CacheTagOnCreate"
+          Effect    = "Allow"
+          Action    = ["elasticache:AddTagsToResource"]
+          Resource  = "*"
+          Condition = { StringEquals = { "aws:RequestTag/ecsenv:environment" = name, "aws:RequestedRegion" = env.region } }
         },
         {
           Sid      = "ServiceLinkedRoles"
@@ -157,7 +323,7 @@ locals {
           Action   = ["iam:CreateServiceLinkedRole"]
           Resource = "*"
           Condition = {
-            StringEquals = { "iam:AWSServiceName" = ["ecs.amazonaws.com", "elasticloadbalancing.amazonaws.com", "rds.amazonaws.com", "elasticache.amazonaws.com"] }
+            StringEquals = { "iam:AWSServiceName" = ["ecs.amazonaws.com", "elasticloadbalancing.amazonaws.com", "rds.amazonaws.com", "elasticache.amazonaws.com", "ecs.application-autoscaling.amazonaws.com"] }
           }
         },
         {
@@ -175,12 +341,6 @@ locals {
           Resource = "${env.arn_prefix}:s3:::${var.state_bucket}/${env.state_key}"
         },
         {
-          Sid      = "StateLockfile"
-          Effect   = "Allow"
-          Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-          Resource = "${env.arn_prefix}:s3:::${var.state_bucket}/${env.state_key}.tflock"
-        },
-        {
           # `ecsenv apply` records what it applied (ecsenv/applied/<env>/); an environment that promotes from
           # another checks that one's records (read only).
           Sid      = "WriteOwnRecords"
@@ -189,22 +349,14 @@ locals {
           Resource = "${env.arn_prefix}:s3:::${var.state_bucket}/ecsenv/applied/${name}/*"
         },
       ],
+      var.state_lockfile ? [local.state_lockfile_statement[name]] : [],
       env.promotes_from == null ? [] : [{
         Sid      = "ReadSourceRecords"
         Effect   = "Allow"
         Action   = ["s3:GetObject"]
         Resource = "${env.arn_prefix}:s3:::${var.state_bucket}/ecsenv/applied/${env.promotes_from}/*"
       }],
-      var.lock_table == "" ? [] : [{
-        Sid      = "StateLockTable"
-        Effect   = "Allow"
-        Action   = ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]
-        Resource = "${env.arn_prefix}:dynamodb:${var.region}:${var.account_id}:table/${var.lock_table}"
-        Condition = {
-          # Terraform's lock item and its state digest item (LockID <bucket>/<key> and <bucket>/<key>-md5).
-          "ForAllValues:StringEquals" = { "dynamodb:LeadingKeys" = ["${var.state_bucket}/${env.state_key}", "${var.state_bucket}/${env.state_key}-md5"] }
-        }
-      }],
+      var.lock_table == "" ? [] : [local.state_lock_table_statement[name]],
       var.state_kms_key_arn == "" ? [] : [{
         Sid      = "StateKey"
         Effect   = "Allow"
@@ -214,7 +366,7 @@ locals {
       length(env.longer_names) == 0 ? [] : [{
         Sid    = "NotLongerEnvironments"
         Effect = "Deny"
-        Action = ["iam:*", "ecs:*", "logs:*", "rds:*", "kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"]
+        Action = ["iam:*", "ecs:*", "logs:*", "rds:*", "kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias", "scheduler:*"]
         Resource = flatten([for other in env.longer_names : [
           "${env.arn_prefix}:iam::${var.account_id}:role/${other}-*",
           "${env.arn_prefix}:ecs:${env.region}:${var.account_id}:cluster/${other}",
@@ -224,6 +376,7 @@ locals {
           "${env.arn_prefix}:logs:${env.region}:${var.account_id}:log-group:/vpc/${other}/*",
           "${env.arn_prefix}:rds:${env.region}:${var.account_id}:*:${other}-*",
           "${env.arn_prefix}:kms:${env.region}:${var.account_id}:alias/${other}*",
+          "${env.arn_prefix}:scheduler:${env.region}:${var.account_id}:schedule/default/${other}-*",
         ]])
       }],
     )

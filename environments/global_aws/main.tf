@@ -49,8 +49,13 @@ output "repository_urls" {
 }
 
 output "github_roles" {
-  description = "Per environment, the roles for aws-actions/configure-aws-credentials (role-to-assume): `terraform` for `ecsenv plan/apply <env>`, `deploy` for `ecsenv deploy/rollback/promote/status`. Empty without github_repository."
-  value       = { for name, roles in local.github_roles : name => { terraform = aws_iam_role.terraform[name].arn, deploy = aws_iam_role.deploy[name].arn } }
+  description = "Per environment, the roles for aws-actions/configure-aws-credentials (role-to-assume): `terraform` for `ecsenv plan/apply <env>`, `deploy` for `ecsenv deploy/rollback/promote/status/run/logs`, `plan` (read only) for the pull request plans and the drift check. Empty without github_repository."
+  value       = { for name, roles in local.github_roles : name => { terraform = aws_iam_role.terraform[name].arn, deploy = aws_iam_role.deploy[name].arn, plan = aws_iam_role.plan[name].arn } }
+}
+
+output "plan_role_arns" {
+  description = "The read-only plan roles by environment, as JSON: the repository variable AWS_PLAN_ROLE_ARNS of the pull request and drift workflows (`terraform output -json plan_role_arns`)."
+  value       = jsonencode(merge({ for name in keys(local.github_roles) : name => aws_iam_role.plan[name].arn }, { for role in aws_iam_role.plan_global : "global_aws" => role.arn }))
 }
 
 output "image_push_role_arn" {

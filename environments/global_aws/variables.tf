@@ -58,6 +58,18 @@ variable "lock_table" {
   default     = ""
 }
 
+variable "global_state_key" {
+  description = "This root's own state key (ecsenv.yaml: state.global_state_key, by default global_aws/terraform.tfstate)."
+  type        = string
+  default     = "global_aws/terraform.tfstate"
+}
+
+variable "state_lockfile" {
+  description = "Whether the state backend locks with an S3 lockfile, <key>.tflock (ecsenv.yaml: state.locking both or lockfile)."
+  type        = bool
+  default     = true
+}
+
 variable "state_kms_key_arn" {
   description = "ARN of the KMS key encrypting the state (ecsenv.yaml: state.kms_key_id); empty for SSE-S3."
   type        = string

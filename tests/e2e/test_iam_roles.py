@@ -36,11 +36,16 @@ def _listed(value):
 
 
 def enforceable(policy):
-    """The policy as moto can enforce it: Resource "*" except for S3, whose bucket and key moto does check."""
+    """The policy as moto can enforce it: Resource "*" except for S3, whose bucket and key moto does check. moto
+    checks HeadBucket as the action "s3:HeadBucket", which AWS does not have (HeadBucket needs s3:ListBucket: S3 API
+    reference, HeadBucket): it goes wherever s3:ListBucket is granted."""
     statements = []
     for statement in policy["Statement"]:
-        if not all(action.startswith("s3:") for action in _listed(statement["Action"])):
+        actions = _listed(statement["Action"])
+        if not all(action.startswith("s3:") for action in actions):
             statement = dict(statement, Resource="*")
+        elif "s3:ListBucket" in actions:
+            statement = dict(statement, Action=[*actions, "s3:HeadBucket"])
         statements.append(statement)
     return dict(policy, Statement=statements)
 
@@ -262,9 +267,47 @@ def set_policy(aws_env, user, policy):
     post(f"{aws_env}/moto-api/reset-auth", b"0")
 
 
-def test_staging_plans_and_applies_as_its_terraform_role(roles, aws_env, project_dir, monkeypatch, tmp_path,
-                                                         capsys):
-    # A project as a fork has it: the stack, ecsenv.yaml, the rendered files, committed.
+# The stack's options, on in the apply where the emulator can apply them (docs of tests/e2e/test_stack_options.py)
+# under IAM enforcement: the assets bucket, the domain's ACM certificate. Route53 records and scheduled tasks are
+# planned only: moto's Route53 and EventBridge Scheduler answer 403 to every request of a principal under IAM
+# enforcement, even one allowed route53:* (GetHostedZone) or the schedules (GetSchedule).
+APPLIED_OPTIONS = """
+enable_assets_bucket = true
+domain_name          = "{domain}"
+"""
+# ... and planned only, on top of the applied state: the DNS records, a scheduled task, CloudFront, the cache,
+# autoscaling.
+PLANNED_OPTIONS = APPLIED_OPTIONS + """
+route53_zone_id = "{zone}"
+scheduled_tasks = {{
+  nightly-report = {{ service = "web", schedule_expression = "cron(0 3 * * ? *)", command = ["bin/report"] }}
+}}
+assets       = {{ enable_cdn = true }}
+enable_cache = true
+services = {{
+  web = {{
+    desired_count = 1
+    public        = true
+    environment   = {{ APP_ENV = "staging" }}
+    secrets       = ["APP_SECRET_KEY"]
+    autoscaling   = {{ min_capacity = 1, max_capacity = 3, cpu_target = 60, requests_per_target = 200 }}
+  }}
+}}
+"""
+DOMAIN = "ledgerwick.example.org"
+
+
+def without(policy, sid):
+    """The enforceable policy without the statement `sid`."""
+    reduced = enforceable(policy)
+    assert any(statement["Sid"] == sid for statement in reduced["Statement"]), sid
+    reduced["Statement"] = [statement for statement in reduced["Statement"] if statement["Sid"] != sid]
+    return reduced
+
+
+def test_staging_plans_and_applies_as_its_terraform_role_and_plans_as_its_plan_role(
+        roles, aws_env, project_dir, monkeypatch, tmp_path, capsys):
+    # A project as a fork has it: the stack, ecsenv.yaml, the rendered files, committed; the options on.
     monkeypatch.setenv("TF_CLI_CONFIG_FILE", mirror_cli_config(str(tmp_path), mirror_or_skip()))
     for name in ("S3", "DYNAMODB", "STS"):
         monkeypatch.setenv(f"AWS_ENDPOINT_URL_{name}", aws_env)
@@ -273,6 +316,9 @@ def test_staging_plans_and_applies_as_its_terraform_role(roles, aws_env, project
     shutil.copytree(REPO / "environments" / "staging", project_dir / "environments" / "staging", ignore=ignore)
     save_config(CONFIG, str(project_dir / "ecsenv.yaml"))
     assert main(["render"]) == 0
+    zone = roles.client("route53", REGION).create_hosted_zone(Name=DOMAIN, CallerReference="iam")["HostedZone"]["Id"]
+    options = project_dir / "environments" / "staging" / "options.auto.tfvars"  # after env.auto.tfvars: it wins
+    options.write_text(APPLIED_OPTIONS.format(domain=DOMAIN, zone=zone.split("/")[-1]))
     (project_dir / ".gitignore").write_text(".terraform/\n")
     git(project_dir, "init", "-q", "-b", "main")
     git(project_dir, "add", "-A")
@@ -281,14 +327,26 @@ def test_staging_plans_and_applies_as_its_terraform_role(roles, aws_env, project
 
     policy = roles.iam.get_role_policy(RoleName=f"{CLUSTER}-github-terraform",
                                        PolicyName="terraform-staging")["PolicyDocument"]
+    plan_policy = roles.iam.get_role_policy(RoleName=f"{CLUSTER}-github-plan",
+                                            PolicyName="plan-staging")["PolicyDocument"]
     # Without its log groups, staging's apply fails (and says why) ...
-    reduced = enforceable(policy)
-    reduced["Statement"] = [statement for statement in reduced["Statement"] if statement["Sid"] != "Logs"]
-    as_principal(roles, aws_env, monkeypatch, "staging-terraform", reduced)
+    as_principal(roles, aws_env, monkeypatch, "staging-terraform", without(policy, "Logs"))
     assert main(["plan", "staging"]) == 3, capsys.readouterr()
     code = main(["apply", "staging"])
     out, err = capsys.readouterr()
     assert code != 0 and "CreateLogGroup, https response error StatusCode: 403" in out + err, out + err
+
+    # ... so does it without the assets bucket (an option's permission, which moto checks down to the bucket's
+    # name; the apply goes on from the state the first one left) ...
+    # Whether the first apply got to create the bucket decides where this one fails: reading it in the plan, or
+    # creating it in the apply.
+    set_policy(aws_env, "staging-terraform", without(policy, "AssetsBucket"))
+    code = main(["plan", "staging"])
+    if code == 3:
+        code = main(["apply", "staging"])
+    out, err = capsys.readouterr()
+    assert code not in (0, 3) and f"({PROJECT}-staging-assets-{ACCOUNT})" in out + err, out + err
+    assert "StatusCode: 403" in out + err, out + err
 
     # ... and with the role's whole policy it plans and applies, its state and records where the role may write.
     set_policy(aws_env, "staging-terraform", enforceable(policy))
@@ -309,9 +367,11 @@ def test_staging_plans_and_applies_as_its_terraform_role(roles, aws_env, project
                                                              Key="staging/terraform.tfstate")["Body"].read())
     by_name = {"aws_iam_role": "iam:CreateRole", "aws_cloudwatch_log_group": "logs:CreateLogGroup",
                "aws_secretsmanager_secret": "secretsmanager:CreateSecret", "aws_ecs_cluster": "ecs:CreateCluster",
-               "aws_ecs_service": "ecs:CreateService", "aws_kms_alias": "kms:CreateAlias"}
+               "aws_ecs_service": "ecs:CreateService", "aws_kms_alias": "kms:CreateAlias",
+               "aws_s3_bucket": "s3:CreateBucket"}
     by_tag = {"aws_vpc", "aws_subnet", "aws_security_group", "aws_lb", "aws_lb_target_group", "aws_kms_key",
-              "aws_internet_gateway", "aws_route_table", "aws_nat_gateway", "aws_eip", "aws_flow_log"}
+              "aws_internet_gateway", "aws_route_table", "aws_nat_gateway", "aws_eip", "aws_flow_log",
+              "aws_acm_certificate"}
     checked = set()
     for resource in state["resources"]:
         if resource["mode"] != "managed":
@@ -326,4 +386,30 @@ def test_staging_plans_and_applies_as_its_terraform_role(roles, aws_env, project
                 assert attributes["tags_all"].get("ecsenv:environment") == "staging", resource["type"]
                 checked.add(resource["type"])
     assert checked >= {"aws_iam_role", "aws_cloudwatch_log_group", "aws_secretsmanager_secret", "aws_ecs_service",
-                       "aws_vpc", "aws_lb", "aws_kms_key"}
+                       "aws_vpc", "aws_lb", "aws_kms_key", "aws_s3_bucket", "aws_acm_certificate"}
+    # The scheduled task's role is passed to Scheduler, and only the environment's roles are passed at all.
+    passed = [s for s in policy["Statement"] if "iam:PassRole" in _listed(s["Action"])]
+    assert [s["Sid"] for s in passed] == ["PassOwnRoles"]
+    assert "scheduler.amazonaws.com" in passed[0]["Condition"]["StringEquals"]["iam:PassedToService"]
+
+    # The options the emulator cannot apply plan as the terraform role.
+    options.write_text(PLANNED_OPTIONS.format(domain=DOMAIN, zone=zone.split("/")[-1]))
+    git(project_dir, "commit", "-q", "-am", "every option")
+    post(f"{aws_env}/moto-api/reset-auth", b"0")
+    code = main(["plan", "staging"])
+    out, err = capsys.readouterr()
+    assert code == 3, out + err
+
+    # The read-only plan role plans staging (reading its state and every resource, taking the state's lock) ...
+    assert not {action for statement in plan_policy["Statement"] for action in _listed(statement["Action"])
+                if action == "secretsmanager:GetSecretValue" or action.split(":")[1].startswith(
+                    ("Create", "Put", "Delete", "Update", "Register", "Run", "Tag", "Change"))} - {
+        "s3:PutObject", "s3:DeleteObject"}  # the lockfile only
+    set_policy(aws_env, "staging-terraform", enforceable(plan_policy))
+    code = main(["plan", "staging"])
+    out, err = capsys.readouterr()
+    assert code == 3 and "AccessDenied" not in out + err, out + err
+    # ... and cannot apply it.
+    code = main(["apply", "staging"])
+    out, err = capsys.readouterr()
+    assert code != 0 and "403" in out + err, out + err
