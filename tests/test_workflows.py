@@ -87,6 +87,18 @@ def test_promotion_is_manual_and_protected():
     assert "pip install ." not in runs and "ecsenv status || true" in runs
 
 
+def test_no_job_installs_the_checked_out_code_as_its_tool():
+    """A job that assumes a role (or feeds one a matrix) runs a pinned ecsenv, never `pip install .` of the commit
+    or pull request it checked out (FIELD-REPORT 3.4, 3.25)."""
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        workflow = yaml.safe_load(path.read_text())
+        for name, job in workflow["jobs"].items():
+            runs = [step.get("run", "") for step in job.get("steps", [])]
+            assert not any(run.strip().startswith("pip install .") for run in runs), f"{path.name}: job {name}"
+            if any(run.strip().startswith("pip install") for run in runs):
+                assert 'pip install "$ECSENV_PIP_SPEC"' in runs, f"{path.name}: job {name}"
+
+
 SHELL_FILES = [WORKFLOWS / "deploy.yml", WORKFLOWS / "promote.yml", WORKFLOWS / "pull_request.yml",
                WORKFLOWS / "drift.yml", ROOT / "maskfile.md"]
 
