@@ -41,6 +41,7 @@ def cmd_init(ctx):
     wiz = wizard.Wizard(given, interactive=interactive, assume_yes=args.yes)
     wiz.require_complete(wizard.connection_questions(previous, project_dir)
                          + wizard.settings_questions(previous, "0" * 12, project_dir))
+    _check_names_fit(given.get("project"), given.get("environments"))  # before any AWS call, when given
 
     answers = wiz.fill(wizard.connection_questions(previous, project_dir))
     aws = ctx.aws(answers["region"], profile=answers.get("profile"))
@@ -55,6 +56,7 @@ def cmd_init(ctx):
     answers = wiz.fill(wizard.settings_questions(previous, identity.account_id, project_dir))
     config = config_edits.with_state_keys(config_edits.build_config(answers, identity),
                                           answer_rules.declared_keys(declared))
+    _check_names_fit(config.project, config.environments)  # asked: before anything is written
     if config.state.kms_key_id:  # before anything is created: a missing key is bad input (exit 2)
         key_arn = first.key_arn(config.state.kms_key_id)
         if key_arn != config.state.kms_key_id:
@@ -103,6 +105,15 @@ def cmd_init(ctx):
     print(display.format_files(render.write_planned(files, force=True)))
     _print_next_steps(ctx, config, adopt=adopt, interactive=interactive)
     return EXIT_OK
+
+
+def _check_names_fit(project, environments):
+    from bootstrap.project import validation
+
+    for environment in environments or ():
+        problem = validation.environment_in_project(project, environment)
+        if problem:
+            raise UserError(problem)
 
 
 def _first_round_trip(aws, wiz, previous, local):

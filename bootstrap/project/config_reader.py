@@ -69,6 +69,7 @@ def load_config(path=CONFIG_FILE, text=None):
                                                        "a mapping of name: settings")
     for name, raw in raw_envs.items():
         _check(doc, ("environments", name), validation.environment_name(name))
+        _check(doc, ("environments", name), validation.environment_in_project(data.get("project"), name))
         raw = {} if raw is None else expect_type(doc, ("environments", name), raw, dict, "a mapping")
         check_keys(doc, raw, ENV_KEYS, ("environments", name))
         promotes_from = raw.get("promotes_from")

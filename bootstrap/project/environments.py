@@ -23,7 +23,7 @@ def environment_dir(project_dir, name):
 
 
 def check_new_environment(config, project_dir, name, source, promotes_from):
-    problem = validation.environment_name(name)
+    problem = validation.environment_name(name) or validation.environment_in_project(config.project, name)
     if problem:
         raise UserError(problem)
     if name in config.environments:

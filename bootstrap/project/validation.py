@@ -31,6 +31,10 @@ KMS_KEY_RE = re.compile(
 GITHUB_REPOSITORY_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}/[A-Za-z0-9._-]{1,100}$")
 ENV_NAME_RE = re.compile(r"^[a-z](?:[a-z0-9]|-[a-z0-9])*$")
 ENV_NAME_MAX = 32
+# A project and environment name together: every name the stack derives (`<project>-<env>-<service>-execution`, the
+# RDS identifier, schedules) that AWS's limit makes it shorten (aws_name) keeps `<project>-<env>-` whole, as the IAM
+# policies' Resource patterns expect: the tightest, RDS's 63 characters, keeps 63 - 7 = 56, less the two hyphens.
+PROJECT_AND_ENV_MAX = 54
 # The names of the stack's services and scheduled tasks (keys of `services` / `scheduled_tasks` in env.auto.tfvars;
 # modules/deployment validates them the same way): parts of target group, IAM role and task family names.
 STACK_SERVICE_RE = re.compile(r"^[a-z](?:[a-z0-9]|-[a-z0-9])*$")
@@ -158,6 +162,19 @@ def environment_name(value):
     if len(value) > ENV_NAME_MAX or not ENV_NAME_RE.match(value):
         return (f"environment name {value!r} must be lowercase letters, digits and single hyphens, starting with a "
                 f"letter and not ending with a hyphen, at most {ENV_NAME_MAX} characters")
+    return None
+
+
+def environment_in_project(project, environment):
+    """None when the two names fit together (PROJECT_AND_ENV_MAX), else the problem."""
+    if not isinstance(project, str) or not isinstance(environment, str):
+        return None  # each name's own rule says what is wrong
+    total = len(project) + len(environment)
+    if total > PROJECT_AND_ENV_MAX:
+        return (f"project {project!r} and environment {environment!r} are {total} characters together, at most "
+                f"{PROJECT_AND_ENV_MAX}: the names the stack derives from them (e.g. "
+                f"<project>-<environment>-<service>-execution) must keep <project>-<environment>- whole when AWS's "
+                "length limits make them shorter, since the IAM policies match that prefix")
     return None
 
 

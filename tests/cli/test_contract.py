@@ -68,7 +68,7 @@ def _required(path, parser):
         if value is None:
             raise KeyError(f"{' '.join(path)}: no valid value for {action.dest!r} in VALID")
         argv += [action.option_strings[0], value] if action.option_strings else [value]
-    if path == ("plan",):
+    if path in (("plan",), ("drift",)):  # one environment, or --all
         argv.append("staging")
     return argv
 
