@@ -26,6 +26,8 @@ import time
 import urllib.parse
 from dataclasses import asdict, dataclass
 
+from bootstrap.local.strict_server import ThreadServer, moto_app
+
 ADMIN_PREFIX = "/recorder-api/"
 # S3 sub-resources that name the operation of a bucket-level request (?versioning -> PutBucketVersioning, ...).
 S3_SUBRESOURCES = ("versioning", "encryption", "publicAccessBlock", "ownershipControls", "policy", "lifecycle",
@@ -138,38 +140,15 @@ class Recorder:
         return [json.dumps(answer).encode()]
 
 
-class RecordingServer:
+class RecordingServer(ThreadServer):
     """moto (optionally behind the strict layer), behind the recorder, served on a thread of this process."""
 
     def __init__(self, host="127.0.0.1", port=0, latency=0.0, strict=False):
-        from moto.moto_server.werkzeug_app import MotoRequestHandler
-        from werkzeug.serving import make_server
-
         from bootstrap.local.strict import StrictLayer
-        from bootstrap.local.strict_server import moto_app
 
         app = moto_app()
         self.recorder = Recorder(StrictLayer(app) if strict else app, latency)
-        self._server = make_server(host, port, self.recorder, threaded=True, request_handler=MotoRequestHandler)
-        self._thread = None
-
-    @property
-    def endpoint(self):
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self):
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def serve_forever(self):
-        self._server.serve_forever()
-
-    def stop(self):
-        self._server.shutdown()
-        if self._thread:
-            self._thread.join()
+        super().__init__(self.recorder, host, port)
 
 
 def fetch(endpoint):

@@ -13,15 +13,14 @@ def moto_app():
     return DomainDispatcherApplication(create_backend_app)
 
 
-class StrictServer:
-    """The strict layer over moto, served on a thread of this process (moto's backends are this process's)."""
+class ThreadServer:
+    """A WSGI app over moto, served on a thread of this process (moto's backends are this process's)."""
 
-    def __init__(self, host="127.0.0.1", port=0, timings=None):
+    def __init__(self, app, host="127.0.0.1", port=0):
         from moto.moto_server.werkzeug_app import MotoRequestHandler
         from werkzeug.serving import make_server
 
-        self.layer = StrictLayer(moto_app(), timings)
-        self._server = make_server(host, port, self.layer, threaded=True, request_handler=MotoRequestHandler)
+        self._server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
         self._thread = None
 
     @property
@@ -41,6 +40,14 @@ class StrictServer:
         self._server.shutdown()
         if self._thread:
             self._thread.join()
+
+
+class StrictServer(ThreadServer):
+    """The strict layer over moto, served on a thread of this process."""
+
+    def __init__(self, host="127.0.0.1", port=0, timings=None):
+        self.layer = StrictLayer(moto_app(), timings)
+        super().__init__(self.layer, host, port)
 
 
 def main(argv=None):
