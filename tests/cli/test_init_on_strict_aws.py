@@ -24,8 +24,8 @@ tags: {{project: strictinit, team: platform}}
 
 @pytest.fixture
 def strict(strict_env):
-    # long enough that the first calls after each create surely fall inside the window, short for the suite
-    strict_api(strict_env, "config", bucket_seconds=0.5, pitr_seconds=0.5)
+    # long enough that the first calls after each create surely fall inside the window even on a loaded machine
+    strict_api(strict_env, "config", bucket_seconds=1.5, pitr_seconds=1.5)
     return strict_env
 
 
