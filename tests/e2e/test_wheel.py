@@ -59,8 +59,15 @@ def test_a_wheel_installed_outside_the_checkout_plans_inits_and_renders(installe
     planned = run(installed, project, "init", "--plan", "--scaffold", "--answers", "answers.yaml")
     assert planned.returncode == 3, planned.stdout + planned.stderr  # changes pending: nothing exists yet
     assert "wheelhouse-state" in planned.stdout and "environments/qa/backend.s3.tfbackend" in planned.stdout
-    for line in ("will create              modules/ (32 files)", "environments/global_aws/ (7 files)",
-                 "environments/live/ (4 files)", ".github/workflows/ (4 files)", "maskfile.md"):
+
+    def tracked(folder):  # the stack the wheel ships is the checkout's, file for file
+        return len(subprocess.run(["git", "-C", str(REPO), "ls-files", folder], capture_output=True, text=True,
+                                  check=True).stdout.split())
+
+    for line in (f"will create              modules/ ({tracked('modules')} files)",
+                 f"environments/global_aws/ ({tracked('environments/global_aws')} files)",
+                 f"environments/live/ ({tracked('environments/staging')} files)",
+                 f".github/workflows/ ({tracked('.github/workflows')} files)", "maskfile.md"):
         assert line in planned.stdout, line
 
     applied = run(installed, project, "init", "--answers", "answers.yaml", "--yes", "--scaffold")
