@@ -1,6 +1,7 @@
 """`ecsenv init`: the wizard (or an answers file), then the hardened state backend, ecsenv.yaml and the generated
 files."""
 
+import glob
 import os
 import sys
 
@@ -65,9 +66,14 @@ def cmd_init(ctx):
     config.app_repositories = previous.get("app_repositories")  # no question asks it: a re-run keeps it
     scaffold = _wants_scaffold(args, wiz, interactive, project_dir, config)
     stack_files = stack.planned_files(config, project_dir) if scaffold else []
+    # Offered by default only where a global_aws root will hold it: alone, the file is a root with no provider
+    # that `plan global_aws` cannot run and `check` flags (FIELD-REPORT 4.3).
+    has_global_root = scaffold or bool(glob.glob(os.path.join(layout.environment_dir(project_dir, "global_aws"),
+                                                              "*.tf")))
     adopt = args.adopt or (interactive and not args.plan and not os.path.exists(layout.adoption_file(project_dir))
                            and wiz.confirm("Also write environments/global_aws/state_backend.tf, so Terraform takes "
-                                       "over the bucket and table (import blocks, prevent_destroy)?", default=True))
+                                       "over the bucket and table (import blocks, prevent_destroy)?",
+                                       default=has_global_root))
     files = adoption.generated_files(config, project_dir, adopt)
     desired = DesiredBackend.from_state_config(config.state, tls_only=not ctx.args.local)
     changes = plan_backend(desired, first.backend(desired))
